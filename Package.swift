@@ -1,0 +1,58 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "rapport",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "rapport", targets: ["rapport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CRabbitMQ", pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"]), .brew(["rabbitmq-c"])]),
+        .systemLibrary(
+            name: "CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
+        // rabbitmq-c's timeval comes through CDispatch on Linux, which MemberImportVisibility rejects.
+        .target(
+            name: "RapportAMQP", dependencies: ["CRabbitMQ"],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
+        .target(name: "RapportPostgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
+        .target(name: "RapportCore", swiftSettings: swiftSettings),
+        .target(
+            name: "Workers",
+            dependencies: [
+                "RapportAMQP", "RapportPostgres", "RapportCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "rapport",
+            dependencies: [
+                "Workers", "RapportCore", "RapportAMQP", "RapportPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "RapportCoreTests", dependencies: ["RapportCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Workers", "RapportAMQP", "RapportPostgres", "RapportCore"],
+            swiftSettings: swiftSettings),
+    ]
+)

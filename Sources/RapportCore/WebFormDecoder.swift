@@ -1,0 +1,395 @@
+import Foundation
+
+/// Turns a web-form delivery (JSON body, `inbound.<channel>.<source>` routing key) into a ``LeadSubmission``.
+///
+/// The decoder is pure: it looks only at the ``InboundEnvelope`` and returns either a normalized lead or an
+/// ``InboundRejection`` whose ``RejectionCode`` goes into the dead-letter headers. Checks run in this order,
+/// and the first failure wins:
+///
+/// 1. body larger than ``maxBodyBytes`` → ``RejectionCode/bodyTooLarge``;
+/// 2. content type missing or not `application/json` (parameters allowed) → ``RejectionCode/wrongContentType``;
+/// 3. `message_id` missing or blank → ``RejectionCode/missingMessageID``;
+/// 4. routing key not `inbound.<channel>.<source…>` → ``RejectionCode/unknownRoutingKey``;
+/// 5. body not UTF-8, not JSON, or not a JSON object → ``RejectionCode/invalidJSON``;
+/// 6. a known field of the wrong type or with an unparseable value → ``RejectionCode/invalidField``;
+/// 7. neither a valid phone nor a valid email → ``RejectionCode/missingContact``.
+///
+/// Known body keys: `name`, `phone`, `email`, `company`, `address`, `message` (strings or `null`; `phone` may
+/// also be a non-negative JSON integer), `submitted_at` (ISO 8601 date-time with `Z` or an offset, or epoch
+/// seconds), `utm` and `fields` (objects). Other top-level keys are copied into ``LeadSubmission/fields``
+/// unless `fields` already has that key. When one contact is valid and the other was given but is unusable,
+/// the raw value is kept in `fields` as `raw_phone` or `raw_email`.
+public struct WebFormDecoder: Sendable {
+    /// Expected channel segment, e.g. "webform".
+    ///
+    /// The routing key must start with `inbound.<channel>.`. Defaults to `"webform"`.
+    public var channel: String
+    /// Largest accepted body, in bytes. Defaults to 65536.
+    public var maxBodyBytes: Int
+    /// ISO country code for phone numbers written without an international prefix. Defaults to `"CN"`.
+    public var defaultPhoneRegion: String
+
+    /// Creates a decoder.
+    ///
+    /// - Parameters:
+    ///   - channel: The expected channel segment of the routing key. Defaults to `"webform"`.
+    ///   - maxBodyBytes: The largest accepted body. Defaults to `65_536`.
+    ///   - defaultPhoneRegion: The region for national-format phone numbers. Defaults to `"CN"`.
+    public init(channel: String = "webform", maxBodyBytes: Int = 65_536, defaultPhoneRegion: String = "CN") {
+        self.channel = channel
+        self.maxBodyBytes = maxBodyBytes
+        self.defaultPhoneRegion = defaultPhoneRegion
+    }
+
+    /// Validates and normalizes one delivery.
+    ///
+    /// - Parameter envelope: The delivery.
+    /// - Returns: The lead, or the first rejection found (see the type's documentation for the order).
+    public func decode(_ envelope: InboundEnvelope) -> Result<LeadSubmission, InboundRejection> {
+        Result { () throws(InboundRejection) -> LeadSubmission in
+            try self.decodeThrowing(envelope)
+        }
+    }
+
+    // MARK: - Steps
+
+    private static let knownKeys: Set<String> = [
+        "name", "phone", "email", "company", "address", "message", "submitted_at", "utm", "fields",
+    ]
+
+    private func decodeThrowing(_ envelope: InboundEnvelope) throws(InboundRejection) -> LeadSubmission {
+        if envelope.body.count > self.maxBodyBytes {
+            throw InboundRejection(
+                code: .bodyTooLarge,
+                reason: "Body is \(envelope.body.count) bytes, more than the limit of \(self.maxBodyBytes) bytes.")
+        }
+        try Self.checkContentType(envelope.contentType)
+
+        guard let messageID = envelope.messageID, !Self.isBlank(messageID) else {
+            throw InboundRejection(
+                code: .missingMessageID, reason: "Message has no message_id property.", field: "message_id")
+        }
+
+        let routingSource = try self.routingSource(envelope.routingKey)
+        let source: String
+        if let appID = envelope.appID, !Self.isBlank(appID) {
+            source = appID.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            source = routingSource
+        }
+
+        let object = try Self.parseObject(envelope.body)
+
+        let name = try Self.optionalString(object, "name")
+        let company = try Self.optionalString(object, "company")
+        let address = try Self.optionalString(object, "address")
+        let message = try Self.optionalString(object, "message")
+        let rawEmail = try Self.optionalString(object, "email")
+        let rawPhone = try Self.phoneText(object)
+        let submittedAt = try Self.submittedAt(object)
+        let utm = try Self.optionalObject(object, "utm") ?? [:]
+        var fields = try Self.optionalObject(object, "fields") ?? [:]
+
+        for (key, value) in object where !Self.knownKeys.contains(key) && fields[key] == nil {
+            fields[key] = value
+        }
+
+        let phoneGiven = Normalize.text(rawPhone) != nil
+        let emailGiven = Normalize.text(rawEmail) != nil
+        let phone = Normalize.phone(rawPhone, defaultRegion: self.defaultPhoneRegion)
+        let email = Normalize.email(rawEmail)
+
+        switch (phone, email) {
+        case (nil, nil):
+            throw Self.missingContact(
+                rawPhone: phoneGiven ? rawPhone : nil, rawEmail: emailGiven ? rawEmail : nil)
+        case (.some, nil) where emailGiven:
+            fields["raw_email"] = object["email"]
+        case (nil, .some) where phoneGiven:
+            fields["raw_phone"] = object["phone"]
+        default:
+            break
+        }
+
+        return LeadSubmission(
+            source: source,
+            channel: self.channel,
+            messageID: messageID,
+            name: Normalize.name(name),
+            phone: phone,
+            email: email,
+            company: Normalize.text(company),
+            address: Normalize.text(address),
+            message: Normalize.text(message),
+            submittedAt: submittedAt,
+            utm: utm,
+            fields: fields)
+    }
+
+    private static func checkContentType(_ contentType: String?) throws(InboundRejection) {
+        guard let contentType, !Self.isBlank(contentType) else {
+            throw InboundRejection(
+                code: .wrongContentType, reason: "Message has no content type; expected application/json.",
+                field: "content_type")
+        }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            .trimmingCharacters(in: .whitespaces)
+            .lowercased()
+        guard mediaType == "application/json" else {
+            throw InboundRejection(
+                code: .wrongContentType,
+                reason: "Content type '\(Self.excerpt(contentType))' is not application/json.",
+                field: "content_type")
+        }
+    }
+
+    /// The `<source…>` part of `inbound.<channel>.<source…>`.
+    private func routingSource(_ routingKey: String) throws(InboundRejection) -> String {
+        let prefix = "inbound.\(self.channel)."
+        let rejection = InboundRejection(
+            code: .unknownRoutingKey,
+            reason: "Routing key '\(Self.excerpt(routingKey))' is not of the form inbound.\(self.channel).<source>.",
+            field: "routing_key")
+        guard routingKey.hasPrefix(prefix) else { throw rejection }
+        let source = String(routingKey.dropFirst(prefix.count))
+        guard !source.isEmpty,
+            source.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ !Self.isBlank(String($0)) })
+        else { throw rejection }
+        return source
+    }
+
+    private static func parseObject(_ body: [UInt8]) throws(InboundRejection) -> [String: JSONValue] {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(body)
+        } catch let error as JSONValue.ParseError {
+            throw InboundRejection(code: .invalidJSON, reason: "Body is not valid JSON: \(error.reason).")
+        } catch {
+            throw InboundRejection(code: .invalidJSON, reason: "Body is not valid JSON.")
+        }
+        guard let object = value.objectValue else {
+            throw InboundRejection(
+                code: .invalidJSON, reason: "Body is valid JSON but the top level is \(Self.kind(of: value)), not an object.")
+        }
+        return object
+    }
+
+    // MARK: - Fields
+
+    private static func optionalString(_ object: [String: JSONValue], _ key: String) throws(InboundRejection) -> String? {
+        switch object[key] {
+        case nil, .null?:
+            return nil
+        case .string(let value)?:
+            return value
+        case let other?:
+            throw Self.invalidField(key, "must be a string or null, but is \(Self.kind(of: other))")
+        }
+    }
+
+    private static func optionalObject(_ object: [String: JSONValue], _ key: String) throws(InboundRejection) -> [String: JSONValue]? {
+        switch object[key] {
+        case nil, .null?:
+            return nil
+        case .object(let value)?:
+            return value
+        case let other?:
+            throw Self.invalidField(key, "must be an object, but is \(Self.kind(of: other))")
+        }
+    }
+
+    /// The phone as text: a string as is, or a non-negative integer number printed without a fraction.
+    private static func phoneText(_ object: [String: JSONValue]) throws(InboundRejection) -> String? {
+        switch object["phone"] {
+        case nil, .null?:
+            return nil
+        case .string(let value)?:
+            return value
+        case .number(let value)? where value.isFinite && value >= 0 && value == value.rounded(.towardZero):
+            return JSONValue.number(value).jsonString
+        case .number?:
+            throw Self.invalidField("phone", "must be a string or a non-negative integer, but is a fractional or negative number")
+        case let other?:
+            throw Self.invalidField("phone", "must be a string or an integer, but is \(Self.kind(of: other))")
+        }
+    }
+
+    /// Largest accepted epoch-seconds value (year 5138); bigger numbers are almost certainly milliseconds.
+    private static let maxEpochSeconds: Double = 100_000_000_000
+
+    private static func submittedAt(_ object: [String: JSONValue]) throws(InboundRejection) -> Date? {
+        switch object["submitted_at"] {
+        case nil, .null?:
+            return nil
+        case .string(let text)?:
+            if Self.isBlank(text) { return nil }
+            guard let date = ISO8601Timestamp.parse(text) else {
+                throw Self.invalidField(
+                    "submitted_at",
+                    "value '\(Self.excerpt(text))' is not an ISO 8601 date-time with a time zone (e.g. 2024-05-01T08:30:00Z)")
+            }
+            return date
+        case .number(let seconds)?:
+            guard seconds.isFinite, seconds >= 0 else {
+                throw Self.invalidField("submitted_at", "must be a non-negative number of epoch seconds")
+            }
+            guard seconds < Self.maxEpochSeconds else {
+                throw Self.invalidField("submitted_at", "is too large for epoch seconds (milliseconds were probably sent)")
+            }
+            return Date(timeIntervalSince1970: seconds)
+        case let other?:
+            throw Self.invalidField(
+                "submitted_at", "must be an ISO 8601 string or a number of epoch seconds, but is \(Self.kind(of: other))")
+        }
+    }
+
+    // MARK: - Rejections
+
+    private static func invalidField(_ field: String, _ problem: String) -> InboundRejection {
+        InboundRejection(code: .invalidField, reason: "Field '\(field)' \(problem).", field: field)
+    }
+
+    private static func missingContact(rawPhone: String?, rawEmail: String?) -> InboundRejection {
+        let phonePart = rawPhone.map { "phone '\(Self.excerpt($0))' is not a valid phone number" }
+        let emailPart = rawEmail.map { "email '\(Self.excerpt($0))' is not a valid email address" }
+        let reason: String
+        let field: String?
+        switch (phonePart, emailPart) {
+        case (let phone?, let email?):
+            reason = "\(phone) and \(email)."
+            field = "phone"
+        case (let phone?, nil):
+            reason = "\(phone) and no email was given."
+            field = "phone"
+        case (nil, let email?):
+            reason = "\(email) and no phone was given."
+            field = "email"
+        case (nil, nil):
+            reason = "Neither a phone number nor an email address was given."
+            field = nil
+        }
+        return InboundRejection(code: .missingContact, reason: reason, field: field)
+    }
+
+    // MARK: - Helpers
+
+    private static func isBlank(_ text: String) -> Bool {
+        text.allSatisfy { $0.isWhitespace }
+    }
+
+    /// A value shortened for quoting in a reason: trimmed, at most 40 characters, line breaks made visible.
+    private static func excerpt(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let flat = String(trimmed.map { $0.isNewline ? " " : $0 })
+        return flat.count > 40 ? String(flat.prefix(40)) + "…" : flat
+    }
+
+    private static func kind(of value: JSONValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
+
+/// A small, allocation-light RFC 3339 / ISO 8601 date-time parser.
+///
+/// Accepts `YYYY-MM-DDThh:mm[:ss[.fraction]]` followed by `Z` or an offset (`±hh:mm`, `±hhmm`, `±hh`).
+/// `t`/`z` in lowercase and a space instead of `T` are accepted too. A time zone is required, because a
+/// local time without one cannot be placed on the timeline.
+private enum ISO8601Timestamp {
+    static func parse(_ text: String) -> Date? {
+        let bytes = Array(text.trimmingCharacters(in: .whitespaces).utf8)
+        var index = 0
+
+        func number(_ width: Int) -> Int? {
+            guard index + width <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[index..<(index + width)] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            index += width
+            return value
+        }
+        func expect(_ characters: String) -> Bool {
+            guard index < bytes.count, characters.utf8.contains(bytes[index]) else { return false }
+            index += 1
+            return true
+        }
+
+        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
+            expect("Tt "), let hour = number(2), expect(":"), let minute = number(2)
+        else { return nil }
+        var second = 0
+        var fraction = 0.0
+        if expect(":") {
+            guard let value = number(2) else { return nil }
+            second = value
+            if expect(".,") {
+                let start = index
+                var scale = 0.1
+                while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                    fraction += Double(bytes[index] - UInt8(ascii: "0")) * scale
+                    scale /= 10
+                    index += 1
+                }
+                guard index > start else { return nil }
+            }
+        }
+
+        var offsetSeconds = 0
+        if expect("Zz") {
+            // UTC.
+        } else if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+            let sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1
+            index += 1
+            guard let offsetHours = number(2) else { return nil }
+            var offsetMinutes = 0
+            if index < bytes.count {
+                _ = expect(":")
+                guard let value = number(2) else { return nil }
+                offsetMinutes = value
+            }
+            guard offsetHours <= 23, offsetMinutes <= 59 else { return nil }
+            offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
+        } else {
+            return nil
+        }
+        guard index == bytes.count else { return nil }
+
+        guard (1...12).contains(month), (1...Self.daysIn(month: month, year: year)).contains(day),
+            hour <= 23, minute <= 59, second <= 60
+        else { return nil }
+
+        let days = Self.daysFromCivil(year: year, month: month, day: day)
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        return Date(timeIntervalSince1970: Double(seconds) + fraction)
+    }
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2:
+            let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+            return leap ? 29 : 28
+        case 4, 6, 9, 11:
+            return 30
+        default:
+            return 31
+        }
+    }
+
+    /// Days since 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
+    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import RapportAMQP
+
+/// Everything a Rapport process needs to know, from a JSON file and environment variables.
+///
+/// The executable reads the file and the environment and passes them in; library code never reads
+/// the environment itself.
+public struct RapportSettings: Sendable, Codable {
+    /// Broker URL. Defaults to `amqp://guest:guest@127.0.0.1:5672/%2F`.
+    public var amqpURL: String = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    /// libpq connection string or URL. Defaults to the local `rapport` database.
+    public var postgresURL: String = "postgresql://rapport:rapport@127.0.0.1:5432/rapport"
+    /// The topology file. Defaults to `topology/rapport.json`.
+    public var topologyPath: String = "topology/rapport.json"
+    /// Unacknowledged deliveries per consumer; must exceed `batchSize`. Defaults to `1000`.
+    public var prefetch: Int = 1000
+    /// Messages per database transaction. Defaults to `500`.
+    public var batchSize: Int = 500
+    /// How long a partly filled batch waits for more messages. Defaults to `20` ms.
+    public var batchWaitMilliseconds: Int = 20
+    /// Consumer threads per inbound queue. Defaults to `1`.
+    public var consumersPerQueue: Int = 1
+    /// Largest accepted message body. Defaults to `65536` bytes.
+    public var maxBodyBytes: Int = 65_536
+    /// Longest wait between reconnect attempts. Defaults to `5000` ms.
+    public var maxBackoffMilliseconds: Int = 5_000
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case amqpURL = "amqp_url", postgresURL = "postgres_url", topologyPath = "topology"
+        case prefetch, batchSize = "batch_size", batchWaitMilliseconds = "batch_wait_ms"
+        case consumersPerQueue = "consumers", maxBodyBytes = "max_body_bytes"
+        case maxBackoffMilliseconds = "max_backoff_ms"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = RapportSettings()
+        self.amqpURL = try c.decodeIfPresent(String.self, forKey: .amqpURL) ?? d.amqpURL
+        self.postgresURL = try c.decodeIfPresent(String.self, forKey: .postgresURL) ?? d.postgresURL
+        self.topologyPath = try c.decodeIfPresent(String.self, forKey: .topologyPath) ?? d.topologyPath
+        self.prefetch = try c.decodeIfPresent(Int.self, forKey: .prefetch) ?? d.prefetch
+        self.batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        self.batchWaitMilliseconds = try c.decodeIfPresent(Int.self, forKey: .batchWaitMilliseconds) ?? d.batchWaitMilliseconds
+        self.consumersPerQueue = try c.decodeIfPresent(Int.self, forKey: .consumersPerQueue) ?? d.consumersPerQueue
+        self.maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
+        self.maxBackoffMilliseconds = try c.decodeIfPresent(Int.self, forKey: .maxBackoffMilliseconds) ?? d.maxBackoffMilliseconds
+    }
+
+    /// Reads a settings file (JSON); missing keys keep their defaults.
+    public static func load(file path: String) throws -> RapportSettings {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return try JSONDecoder().decode(RapportSettings.self, from: data)
+    }
+
+    /// Applies `RAPPORT_*` variables from the given environment over these settings.
+    public func overridden(by env: [String: String]) -> RapportSettings {
+        var s = self
+        if let v = env["RAPPORT_AMQP_URL"] { s.amqpURL = v }
+        if let v = env["RAPPORT_PG_URL"] { s.postgresURL = v }
+        if let v = env["RAPPORT_TOPOLOGY"] { s.topologyPath = v }
+        if let v = env["RAPPORT_PREFETCH"].flatMap(Int.init) { s.prefetch = v }
+        if let v = env["RAPPORT_BATCH_SIZE"].flatMap(Int.init) { s.batchSize = v }
+        if let v = env["RAPPORT_CONSUMERS"].flatMap(Int.init) { s.consumersPerQueue = v }
+        if let v = env["RAPPORT_MAX_BODY_BYTES"].flatMap(Int.init) { s.maxBodyBytes = v }
+        return s
+    }
+
+    /// The broker configuration, with a connection name for the management UI.
+    public func amqpConfiguration(name: String) throws -> AMQPConnection.Configuration {
+        var c = try AMQPConnection.Configuration(url: self.amqpURL)
+        c.connectionName = name
+        return c
+    }
+}

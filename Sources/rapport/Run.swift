@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RapportCore
+import RapportPostgres
+import ServiceLifecycle
+import UnixSignals
+import Workers
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the workers: ingest per inbound queue, the dead-letter archiver and the outbox relay.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Run only these services (comma-separated: ingest, archiver, outbox).")
+    var only: String?
+
+    @Option(help: "Consumer threads per inbound queue (overrides settings).")
+    var consumers: Int?
+
+    @Option(help: "Migrate the database before starting.")
+    var migrate: Bool = true
+
+    func run() async throws {
+        bootstrapLogging()
+        let logger = Logger(label: "rapport")
+        var settings = try self.global.settings()
+        if let c = self.consumers { settings.consumersPerQueue = c }
+        let topology = try TopologyApplier.load(path: settings.topologyPath)
+        if self.migrate {
+            let db = try PGConnection(settings.postgresURL)
+            let applied = try Schema.migrate(db)
+            db.close()
+            if !applied.isEmpty { logger.info("migrated", metadata: ["versions": "\(applied.map(\.version))"]) }
+        }
+        let wanted = Set((self.only ?? "ingest,archiver,outbox").split(separator: ",").map { String($0) })
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if wanted.contains("outbox") {
+            let relay = OutboxRelay(settings: settings, logger: logger)
+            services.append(.init(service: ThreadedService(name: "outbox") { i, stop in relay.run(index: i, stop: stop) }))
+        }
+        if wanted.contains("archiver") {
+            let archiver = DeadLetterArchiver(settings: settings, topology: topology, logger: logger)
+            services.append(.init(service: ThreadedService(name: "archiver") { i, stop in archiver.run(index: i, stop: stop) }))
+        }
+        if wanted.contains("ingest") {
+            // Consumers go last: on shutdown they stop taking work first, before what they depend on.
+            for q in topology.queues(withPrefix: "rapport.inbound.") {
+                let channel = String(q.name.dropFirst("rapport.inbound.".count))
+                let options = IngestConsumer.Options(
+                    queue: q.name, decoder: WebFormDecoder(channel: channel, maxBodyBytes: settings.maxBodyBytes),
+                    prefetch: settings.prefetch, batchSize: settings.batchSize,
+                    batchWait: .milliseconds(settings.batchWaitMilliseconds),
+                    maxBackoff: .milliseconds(settings.maxBackoffMilliseconds))
+                let consumer = IngestConsumer(settings: settings, topology: topology, options: options, logger: logger)
+                services.append(.init(service: ThreadedService(name: "ingest-\(channel)", threads: settings.consumersPerQueue) { i, stop in
+                    consumer.run(index: i, stop: stop)
+                }))
+            }
+        }
+        guard !services.isEmpty else { throw CLIError("--only named no known service (ingest, archiver, outbox)") }
+        var config = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        config.maximumGracefulShutdownDuration = .seconds(25)
+        logger.info("rapport running", metadata: ["services": "\(wanted.sorted())", "consumers": "\(settings.consumersPerQueue)"])
+        try await ServiceGroup(configuration: config).run()
+        logger.info("rapport stopped")
+    }
+}
