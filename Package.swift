@@ -49,6 +49,15 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "rapport-bench",
+            dependencies: [
+                "Workers", "RapportCore", "RapportAMQP", "RapportPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/Sources/rapport-bench",
+            swiftSettings: swiftSettings),
         .testTarget(name: "RapportCoreTests", dependencies: ["RapportCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",

@@ -73,6 +73,8 @@ create table inbound_ledger (
     lead_id      uuid,
     customer_id  uuid,
     received_at  timestamptz not null default now(),
+    -- clock time at the end of the batch's writes, moments before commit (for latency figures)
+    processed_at timestamptz not null default clock_timestamp(),
     primary key (source, message_id)
 );
 create index inbound_ledger_received_idx on inbound_ledger (received_at);
