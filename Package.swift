@@ -61,7 +61,10 @@ let package = Package(
         .testTarget(name: "RapportCoreTests", dependencies: ["RapportCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Workers", "RapportAMQP", "RapportPostgres", "RapportCore"],
+            dependencies: [
+                "Workers", "RapportAMQP", "RapportPostgres", "RapportCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
     ]
 )

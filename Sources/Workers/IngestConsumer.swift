@@ -33,15 +33,16 @@ public final class IngestConsumer: Sendable {
     let topology: Topology
     let options: Options
     let logger: Logger
-    let metrics: IngestCounters
+    /// What this consumer has done so far.
+    public let counters: IngestCounters
 
     public init(settings: RapportSettings, topology: Topology, options: Options, logger: Logger,
-                metrics: IngestCounters = IngestCounters()) {
+                counters: IngestCounters = IngestCounters()) {
         self.settings = settings
         self.topology = topology
         self.options = options
         self.logger = logger
-        self.metrics = metrics
+        self.counters = counters
     }
 
     /// Runs until `stop` is set; reconnects with backoff on any broker or database fault.
@@ -161,7 +162,7 @@ public final class IngestConsumer: Sendable {
         if let last = batch.map(\.deliveryTag).max() {
             try consumer.ack(last, multiple: true)
         }
-        self.metrics.record(plan: plan!, deadLettered: rejected)
+        self.counters.record(plan: plan!, deadLettered: rejected)
     }
 
     private func ingestOneByOne(_ subs: [LeadSubmission], deliveries: [AMQPDelivery],
