@@ -1,0 +1,157 @@
+import Foundation
+import RapportCore
+import Testing
+
+@Suite struct LeadPlannerTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func sub(_ id: String, source: String = "site", name: String? = nil, phone: String? = nil, email: String? = nil,
+             company: String? = nil, fields: [String: JSONValue] = [:]) -> LeadSubmission {
+        LeadSubmission(source: source, channel: "webform", messageID: id, name: name, phone: phone, email: email,
+                       company: company, fields: fields)
+    }
+
+    func ids() -> () -> UUID {
+        var n = 0
+        return {
+            n += 1
+            return UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", n))!
+        }
+    }
+
+    @Test func samePhoneInOneBatchIsOneLead() {
+        let plan = LeadPlanner().plan(
+            [sub("1", name: "张伟", phone: "+8613800138000"), sub("2", phone: "+8613800138000", email: "zw@x.cn")],
+            processed: [], leadsByKey: [:], customersByKey: [:], now: self.now, newID: self.ids())
+        #expect(plan.decisions.map(\.outcome) == [.created, .merged])
+        #expect(plan.leads.count == 1)
+        let lead = plan.leads.values.first!
+        #expect(lead.name == "张伟" && lead.email == "zw@x.cn" && lead.touchCount == 2)
+        #expect(Set(plan.newIdentities.map(\.key)) == ["phone:+8613800138000", "email:zw@x.cn"])
+        #expect(plan.decisions[1].matchedKey == "phone:+8613800138000")
+    }
+
+    @Test func emailMatchesWhenPhoneDiffers() {
+        let plan = LeadPlanner().plan(
+            [sub("1", phone: "+8613800138000", email: "a@b.cn"), sub("2", phone: "+8613900139000", email: "a@b.cn")],
+            processed: [], leadsByKey: [:], customersByKey: [:], now: self.now, newID: self.ids())
+        #expect(plan.decisions.map(\.outcome) == [.created, .merged])
+        #expect(plan.decisions[1].matchedKey == "email:a@b.cn")
+        // The second phone now also identifies the lead.
+        #expect(plan.newIdentities.count == 3)
+    }
+
+    @Test func laterSubmissionFillsButNeverOverwritesOrBlanks() {
+        let id = UUID()
+        let existing = LeadState(id: id, name: "王芳", phone: "+8613800138000", company: nil, source: "site",
+                                 channel: "webform", fields: ["budget": "10万"], touchCount: 1,
+                                 firstSeenAt: self.now, lastSeenAt: self.now)
+        let plan = LeadPlanner().plan(
+            [sub("9", name: nil, phone: "+8613800138000", company: "星河科技", fields: ["budget": "50万", "seats": 20])],
+            processed: [], leadsByKey: ["phone:+8613800138000": existing], customersByKey: [:], now: self.now)
+        let lead = plan.leads[id]!
+        #expect(lead.name == "王芳")            // not blanked by a form without a name
+        #expect(lead.company == "星河科技")      // filled
+        #expect(lead.fields["budget"] == "10万") // kept; the touch holds the new value
+        #expect(lead.fields["seats"] == 20)
+        #expect(lead.touchCount == 2)
+        #expect(plan.createdLeadIDs.isEmpty)
+    }
+
+    @Test func processedAndRepeatedMessageIDsChangeNothing() {
+        let plan = LeadPlanner().plan(
+            [sub("1", phone: "+8613800138000"), sub("1", phone: "+8613800138000"), sub("2", email: "x@y.cn")],
+            processed: [LeadPlanner.ledgerKey(source: "site", messageID: "2")], leadsByKey: [:], customersByKey: [:],
+            now: self.now, newID: self.ids())
+        #expect(plan.decisions.map(\.outcome) == [.created, .duplicateMessage, .duplicateMessage])
+        #expect(plan.leads.count == 1)
+        #expect(plan.leads.values.first!.touchCount == 1)
+    }
+
+    @Test func sameMessageIDFromAnotherSourceIsAnotherMessage() {
+        let plan = LeadPlanner().plan(
+            [sub("1", source: "a", phone: "+8613800138000"), sub("1", source: "b", phone: "+8613800138000")],
+            processed: [], leadsByKey: [:], customersByKey: [:], now: self.now)
+        #expect(plan.decisions.map(\.outcome) == [.created, .merged])
+    }
+
+    @Test func customerMatchLinksTheLeadAndNamesTheOwner() {
+        let c = CustomerMatch(id: UUID(), owner: "rep-7", name: "李娜")
+        let plan = LeadPlanner().plan(
+            [sub("1", email: "ln@corp.cn"), sub("2", phone: "+8613700137000")],
+            processed: [], leadsByKey: [:], customersByKey: ["email:ln@corp.cn": c], now: self.now, newID: self.ids())
+        #expect(plan.decisions[0].customer == c)
+        #expect(plan.decisions[0].customerKey == "email:ln@corp.cn")
+        #expect(plan.decisions[1].customer == nil)
+        #expect(plan.leads[plan.decisions[0].leadID!]!.customerID == c.id)
+        #expect(plan.leads[plan.decisions[1].leadID!]!.customerID == nil)
+    }
+
+    @Test func untouchedExistingLeadsAreNotRewritten() {
+        let a = LeadState(id: UUID(), phone: "+8613800138000", source: "s", channel: "webform", firstSeenAt: self.now, lastSeenAt: self.now)
+        let b = LeadState(id: UUID(), email: "b@b.cn", source: "s", channel: "webform", firstSeenAt: self.now, lastSeenAt: self.now)
+        let plan = LeadPlanner().plan([sub("1", phone: "+8613800138000")], processed: [],
+                                      leadsByKey: ["phone:+8613800138000": a, "email:b@b.cn": b], customersByKey: [:], now: self.now)
+        #expect(Set(plan.leads.keys) == [a.id])
+    }
+
+    @Test func keysPutPhoneFirst() {
+        #expect(IdentityKey.keys(of: sub("1", phone: "+8613800138000", email: "a@b.cn")) == ["phone:+8613800138000", "email:a@b.cn"])
+        #expect(IdentityKey.keys(of: sub("1")) == [])
+    }
+}
+
+@Suite struct TopologyTests {
+    static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("topology/rapport.json")
+
+    @Test func theShippedTopologyHasWhatTheSpineNeeds() throws {
+        let t = try Topology.parse(Array(try Data(contentsOf: Self.file)))
+        let exchanges = Dictionary(uniqueKeysWithValues: t.exchanges.map { ($0.name, $0.type) })
+        #expect(exchanges["rapport.inbound"] == "topic")
+        #expect(exchanges["rapport.events"] == "topic")
+        #expect(exchanges["rapport.alerts"] == "topic")
+        #expect(exchanges["rapport.commands"] == "direct")
+        #expect(exchanges["rapport.dlx"] != nil)
+        for name in ["webform", "ads", "import"] {
+            let q = try #require(t.queues.first { $0.name == "rapport.inbound.\(name)" })
+            #expect(q.arguments["x-queue-type"] == "quorum")
+            #expect(q.arguments["x-dead-letter-exchange"] == "rapport.dlx")
+            #expect(q.arguments["x-dead-letter-strategy"] == "at-least-once")
+            #expect(q.arguments["x-overflow"] == "reject-publish")
+            #expect(q.arguments["x-delivery-limit"]?.isNumber == true)
+            #expect(t.bindings.contains { $0.destination == q.name && $0.routingKey == "inbound.\(name).#" })
+        }
+        #expect(t.queues.contains { $0.name == "rapport.dead" && $0.durable })
+        #expect(t.bindings.contains { $0.source == "rapport.dlx" && $0.destination == "rapport.dead" })
+    }
+
+    @Test func bindingsMustNameDeclaredThings() {
+        let bad = ##"{"exchanges":[{"name":"x","type":"topic"}],"queues":[],"bindings":[{"source":"x","destination":"nope","routing_key":"#"}]}"##
+        #expect(throws: TopologyError.self) { try Topology.parse(Array(bad.utf8)) }
+        let dlx = #"{"exchanges":[],"queues":[{"name":"q","arguments":{"x-dead-letter-exchange":"gone"}}],"bindings":[]}"#
+        #expect(throws: TopologyError.self) { try Topology.parse(Array(dlx.utf8)) }
+    }
+
+    @Test func definitionsCarryVhostAndArguments() throws {
+        let t = try Topology.parse(Array(try Data(contentsOf: Self.file)))
+        let d = t.definitions(vhost: "crm").objectValue!
+        guard case .array(let queues)? = d["queues"], case .object(let q)? = queues.first else {
+            Issue.record("no queues")
+            return
+        }
+        #expect(q["vhost"] == "crm")
+        #expect(q["arguments"]?.objectValue?["x-queue-type"] == "quorum")
+        guard case .array(let bindings)? = d["bindings"], case .object(let b)? = bindings.first else {
+            Issue.record("no bindings")
+            return
+        }
+        #expect(b["destination_type"] == "queue")
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    var isNumber: Bool { if case .number = self { return true } else { return false } }
+}
