@@ -132,6 +132,37 @@ struct IngestIntegrationTests {
         #expect(try env.count("select count(*)::int8 as n from dead_letters") == 0)
     }
 
+    @Test(.timeLimit(.minutes(2)))
+    func brokerClosingTheConnectionIsSurvived() async throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let workers = env.startWorkers()
+        defer { workers.stop() }
+        try env.publish((0..<300).map { DemoData.webForm($0, run: "t8", messageID: "t8-\($0)") })
+        try await env.waitUntil("first part") { try env.count("select count(*)::int8 as n from inbound_ledger") == 300 }
+
+        // An operator (or a broker restart) closes the consumer's connection.
+        let list = try JSONValue.parse(Array(try env.management("GET", "/api/vhosts/\(env.name)/connections").utf8))
+        guard case .array(let conns) = list else { throw TestFailure("no connection list") }
+        var closed = 0
+        for c in conns {
+            let o = c.objectValue ?? [:]
+            guard let name = o["name"]?.stringValue,
+                  o["client_properties"]?.objectValue?["connection_name"]?.stringValue?.hasPrefix("rapport-ingest-rapport.inbound") == true
+            else { continue }
+            let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            try env.management("DELETE", "/api/connections/\(encoded)")
+            closed += 1
+        }
+        #expect(closed == 1)
+        try env.publish((300..<600).map { DemoData.webForm($0, run: "t8", messageID: "t8-\($0)") })
+        try await env.waitUntil("consumer reconnected and caught up", timeout: .seconds(60)) {
+            try env.count("select count(*)::int8 as n from inbound_ledger") == 600
+        }
+        #expect(try env.count("select count(*)::int8 as n from leads") == 600)
+        #expect(try env.count("select count(*)::int8 as n from dead_letters") == 0)
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func killDashNineMidBatchLosesAndDoublesNothing() async throws {
         let env = try TestEnvironment(batchSize: 200)
