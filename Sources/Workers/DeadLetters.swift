@@ -39,8 +39,16 @@ public enum DeadLetters {
         p.headers[DeadLetterHeader.originalRoutingKey] = .string(d.routingKey)
         p.headers[DeadLetterHeader.failedAt] = .string(LeadStore.iso(now))
         p.headers[DeadLetterHeader.attempts] = .int(Int64(Self.attempts(of: d)))
-        p.headers[DeadLetterHeader.id] = .string(UUID().uuidString.lowercased())
+        p.headers[DeadLetterHeader.id] = .string(Self.deadLetterID(d, code: rejection.code))
         return p
+    }
+
+    /// The same message failing the same way gets the same id, so a redelivery (after a crash between
+    /// confirm and ack) is archived once. A replay carries `x-rapport-replayed-from`, so its failure is new.
+    static func deadLetterID(_ d: AMQPDelivery, code: RejectionCode) -> String {
+        let parts = [d.exchange, d.routingKey, d.properties.appID ?? "", d.properties.messageID ?? "", code.rawValue,
+                     d.properties.headers[DeadLetterHeader.replayedFrom]?.stringValue ?? "", SHA256.hex(d.body)]
+        return SHA256.hex(parts.joined(separator: "\u{1F}"))
     }
 
     /// Publishes rejected deliveries to the dead-letter exchange and waits for the broker's confirms.
