@@ -45,7 +45,9 @@ public enum DeadLetters {
 
     /// The same message failing the same way gets the same id, so a redelivery (after a crash between
     /// confirm and ack) is archived once. A replay carries `x-rapport-replayed-from`, so its failure is new.
+    /// Without a message id two identical messages cannot be told apart, so each gets a fresh id.
     static func deadLetterID(_ d: AMQPDelivery, code: RejectionCode) -> String {
+        guard d.properties.messageID?.isEmpty == false else { return UUID().uuidString.lowercased() }
         let parts = [d.exchange, d.routingKey, d.properties.appID ?? "", d.properties.messageID ?? "", code.rawValue,
                      d.properties.headers[DeadLetterHeader.replayedFrom]?.stringValue ?? "", SHA256.hex(d.body)]
         return SHA256.hex(parts.joined(separator: "\u{1F}"))

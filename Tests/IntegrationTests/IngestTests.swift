@@ -85,16 +85,25 @@ struct IngestIntegrationTests {
     func republishingTheSameMessagesChangesNothing() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
-        let messages = DemoData.webForms(people: 30, duplicates: 10, malformed: 0, run: "t2")
+        // Malformed ones too (all with message ids: without one a message cannot be recognised again).
+        let bad = [0, 1, 3, 4, 5].map { DemoData.malformed($0, run: "t2") }
+        let messages = DemoData.webForms(people: 30, duplicates: 10, malformed: 0, run: "t2") + bad
         try env.publish(messages)
         let workers = env.startWorkers()
         defer { workers.stop() }
-        try await env.waitUntil("first pass") { try env.count("select count(*)::int8 as n from inbound_ledger") == 40 }
+        try await env.waitUntil("first pass") {
+            try env.count("select count(*)::int8 as n from inbound_ledger") == 40
+                && env.count("select count(*)::int8 as n from dead_letters") == bad.count
+        }
         try await env.waitUntil("events out") { try env.count("select count(*)::int8 as n from outbox where published_at is null") == 0 }
         let snapshot = try Self.counts(env)
 
         try env.publish(messages)  // the same message ids again, as a retrying upstream would
-        try await env.waitUntil("second pass seen") { workers.counters.snapshot["duplicate_message"] == 40 }
+        try await env.waitUntil("second pass seen") {
+            let c = workers.counters.snapshot
+            return c["duplicate_message"] == 40 && c.filter { $0.key.hasPrefix("dead_letter.") }.values.reduce(0, +) == 2 * bad.count
+        }
+        try await Task.sleep(for: .milliseconds(500))  // give the archiver time to (not) add rows
         #expect(try Self.counts(env) == snapshot)
     }
 
