@@ -44,9 +44,10 @@ public enum JSONValue: Sendable, Hashable, Codable {
     ///
     /// Parsing the result with ``parse(_:)`` gives back an equal value.
     public var jsonString: String {
-        var output = ""
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
         self.write(into: &output)
-        return output
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// Parses strict JSON (RFC 8259) from UTF-8 bytes.
@@ -59,29 +60,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     /// - Throws: ``JSONValue/ParseError`` when the bytes are not valid UTF-8 or not valid JSON. The error
     ///   says what was wrong and, where known, at which byte; it never quotes the input.
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
-        if bytes.isEmpty {
-            throw ParseError(reason: "the data is empty", byteOffset: 0)
-        }
-        if let offset = Self.firstInvalidUTF8Offset(bytes) {
-            throw ParseError(reason: "the data is not valid UTF-8 (first bad byte at offset \(offset))", byteOffset: offset)
-        }
-        if let offset = bytes.firstIndex(of: 0) {
-            // JSON never allows a raw NUL; rejecting it also stops Foundation from guessing UTF-16/32.
-            throw ParseError(reason: "unexpected NUL byte at byte \(offset)", byteOffset: offset)
-        }
-        let data = Data(bytes)
-        let value: JSONValue
-        do {
-            value = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            // JSONDecoder's messages are generic ("not valid JSON"); JSONSerialization says what and where.
-            throw Self.describeFailure(of: data, fallback: error)
-        }
-        // Foundation tolerates "[1,]" and "{"a":1,}"; RFC 8259 does not.
-        if let offset = Self.trailingCommaOffset(bytes) {
-            throw ParseError(reason: "trailing comma at byte \(offset)", byteOffset: offset)
-        }
-        return value
+        try JSONParser.parse(bytes)
     }
 
     /// Why ``JSONValue/parse(_:)`` rejected its input.
@@ -150,33 +129,34 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     // MARK: Writing
 
-    private func write(into output: inout String) {
+    // Writes UTF-8 bytes: appending to a String scalar by scalar was the ingest path's biggest cost.
+    private func write(into output: inout [UInt8]) {
         switch self {
         case .null:
-            output += "null"
+            output.append(contentsOf: "null".utf8)
         case .bool(let value):
-            output += value ? "true" : "false"
+            output.append(contentsOf: (value ? "true" : "false").utf8)
         case .number(let value):
-            output += Self.format(number: value)
+            output.append(contentsOf: Self.format(number: value).utf8)
         case .string(let value):
             Self.writeEscaped(value, into: &output)
         case .array(let elements):
-            output += "["
+            output.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { output += "," }
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 element.write(into: &output)
             }
-            output += "]"
+            output.append(UInt8(ascii: "]"))
         case .object(let members):
-            output += "{"
+            output.append(UInt8(ascii: "{"))
             let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             for (index, key) in keys.enumerated() {
-                if index > 0 { output += "," }
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 Self.writeEscaped(key, into: &output)
-                output += ":"
+                output.append(UInt8(ascii: ":"))
                 members[key]!.write(into: &output)
             }
-            output += "}"
+            output.append(UInt8(ascii: "}"))
         }
     }
 
@@ -189,116 +169,26 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return value.description
     }
 
-    private static func writeEscaped(_ string: String, into output: inout String) {
-        output += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    output.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        output += "\""
-    }
-
-    // MARK: Parsing helpers
-
-    private static func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
-        var iterator = bytes.makeIterator()
-        var decoder = UTF8()
-        var offset = 0
-        while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue(let scalar):
-                offset += UTF8.width(scalar)
-            case .emptyInput:
-                return nil
-            case .error:
-                return offset
-            }
-        }
-    }
-
-    /// The offset of a "," followed only by whitespace and then "]" or "}".
-    ///
-    /// Only meaningful for text that Foundation already parsed, so strings and nesting are well-formed.
-    private static func trailingCommaOffset(_ bytes: [UInt8]) -> Int? {
-        var inString = false
-        var escaped = false
-        var pendingComma: Int?
-        for (offset, byte) in bytes.enumerated() {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-                continue
-            }
+    private static func writeEscaped(_ string: String, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
             switch byte {
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
-                continue
-            case UInt8(ascii: "]"), UInt8(ascii: "}"):
-                if let comma = pendingComma { return comma }
-            case UInt8(ascii: ","):
-                pendingComma = offset
-                continue
-            case UInt8(ascii: "\""):
-                inString = true
+            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                           hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
             default:
-                break
-            }
-            pendingComma = nil
-        }
-        return nil
-    }
-
-    private static func describeFailure(of data: Data, fallback: any Error) -> ParseError {
-        do {
-            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        } catch {
-            let nsError = error as NSError
-            if let detail = nsError.userInfo[NSDebugDescriptionErrorKey] as? String {
-                return Self.parseError(fromFoundationDetail: detail)
+                output.append(byte)  // UTF-8 passes through unchanged
             }
         }
-        // Both parsers disagree or gave no detail; say something generic rather than nothing.
-        if case DecodingError.typeMismatch = fallback {
-            return ParseError(reason: "a value is malformed (bad number, string or escape)")
-        }
-        return ParseError(reason: "the text is not well-formed JSON")
+        output.append(UInt8(ascii: "\""))
     }
 
-    /// Turns Foundation's "Invalid value around character 17." into "invalid value at byte 17".
-    private static func parseError(fromFoundationDetail detail: String) -> ParseError {
-        var text = detail.trimmingCharacters(in: .whitespacesAndNewlines)
-        while text.hasSuffix(".") { text.removeLast() }
-        text = text.replacingOccurrences(of: "around character", with: "at byte")
-        text = text.replacingOccurrences(of: "Unexpected end of file", with: "unexpected end of data")
-        if let first = text.first, first.isUppercase {
-            text = first.lowercased() + text.dropFirst()
-        }
-        var offset: Int?
-        if let range = text.range(of: "at byte ") {
-            offset = Int(text[range.upperBound...].prefix(while: \.isNumber))
-        }
-        // Foundation's messages may echo a token (e.g. "Number 1e400 is not representable"); cap the length.
-        if text.count > 100 {
-            text = String(text.prefix(100)) + "…"
-        }
-        return ParseError(reason: text, byteOffset: offset)
-    }
 }

@@ -109,12 +109,23 @@ public enum Normalize {
     /// NFKC, drop zero-width spaces and BOMs, trim whitespace (NFKC has already made U+3000 a plain space).
     private static func clean(_ raw: String?) -> String? {
         guard let raw else { return nil }
-        var text = raw.precomposedStringWithCompatibilityMapping
+        var text = Self.isNFKCStable(raw) ? raw : raw.precomposedStringWithCompatibilityMapping
         if text.unicodeScalars.contains(where: { $0 == "\u{200B}" || $0 == "\u{FEFF}" }) {
             text.unicodeScalars.removeAll(where: { $0 == "\u{200B}" || $0 == "\u{FEFF}" })
         }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? nil : trimmed
+    }
+
+    /// True when NFKC cannot change the text: printable ASCII and the main CJK ideograph blocks only.
+    /// Foundation's NFKC costs microseconds a call and most names, companies and addresses need none.
+    static func isNFKCStable(_ text: String) -> Bool {
+        for u in text.utf8 where u >= 0x80 {
+            return text.unicodeScalars.allSatisfy { s in
+                (0x20...0x7E).contains(s.value) || (0x4E00...0x9FFF).contains(s.value) || (0x3400...0x4DBF).contains(s.value)
+            }
+        }
+        return text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
     }
 
     private static func isSpaceOrControl(_ scalar: Unicode.Scalar) -> Bool {

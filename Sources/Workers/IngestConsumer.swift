@@ -57,7 +57,7 @@ public final class IngestConsumer: Sendable {
             } catch {
                 let wait = backoff.next()
                 logger.warning("ingest session ended; reconnecting", metadata: [
-                    "error": "\(String(reflecting: error))", "backoff.ms": "\(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)"])
+                    "error": "\(String(reflecting: error))", "backoff": "\(wait)"])
                 stop.sleep(for: wait)
             }
         }

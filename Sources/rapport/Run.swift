@@ -19,8 +19,8 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Consumer threads per inbound queue (overrides settings).")
     var consumers: Int?
 
-    @Option(help: "Migrate the database before starting.")
-    var migrate: Bool = true
+    @Flag(inversion: .prefixedNo, help: "Migrate the database before starting.")
+    var migrate = true
 
     func run() async throws {
         bootstrapLogging()
