@@ -1,1 +1,4 @@
-print("rapport-bench: not built yet")
+// Entry point: `rapport-bench` subcommands, driven by `bench/ingest`.
+import ArgumentParser
+
+RapportBench.main()
