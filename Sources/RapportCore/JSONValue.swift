@@ -130,7 +130,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     // MARK: Writing
 
     // Writes UTF-8 bytes: appending to a String scalar by scalar was the ingest path's biggest cost.
-    private func write(into output: inout [UInt8]) {
+    func write(into output: inout [UInt8]) {
         switch self {
         case .null:
             output.append(contentsOf: "null".utf8)
@@ -160,7 +160,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
-    private static func format(number value: Double) -> String {
+    static func format(number value: Double) -> String {
         guard value.isFinite else { return "null" }
         // 2^63 is exactly representable; every integral Double below it converts to Int64 exactly.
         if value == value.rounded(.towardZero), value >= -9_223_372_036_854_775_808.0, value < 9_223_372_036_854_775_808.0 {
@@ -169,7 +169,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return value.description
     }
 
-    private static func writeEscaped(_ string: String, into output: inout [UInt8]) {
+    static func writeEscaped(_ string: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         for byte in string.utf8 {
             switch byte {

@@ -19,7 +19,7 @@ public final class IngestConsumer: Sendable {
         public var batchWait: Duration
         public var maxBackoff: Duration
         public init(queue: String, decoder: WebFormDecoder, prefetch: Int = 1000, batchSize: Int = 500,
-                    batchWait: Duration = .milliseconds(20), maxBackoff: Duration = .seconds(5)) {
+                    batchWait: Duration = .milliseconds(5), maxBackoff: Duration = .seconds(5)) {
             self.queue = queue
             self.decoder = decoder
             self.prefetch = max(prefetch, batchSize + 1)
@@ -98,6 +98,8 @@ public final class IngestConsumer: Sendable {
             }
             try self.process(batch, consumer: consumer, publisher: publisher, db: &db, pending: &pending,
                              stop: stop, logger: logger)
+            // Under steady load the idle branch above never runs; the publisher must still beat.
+            try publisher.pump()
         }
         // Graceful stop: the batch in hand was committed and acked above; let the broker requeue the rest.
         try? consumer.cancel(consumerTag: tag)

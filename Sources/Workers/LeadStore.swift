@@ -4,23 +4,38 @@ import RapportPostgres
 
 /// Writes batches of lead submissions to PostgreSQL in one transaction each.
 ///
-/// Concurrency comes from the database: the batch first takes transaction-scoped advisory locks on
-/// every identity key and message id it touches, in ascending order (so two batches never deadlock),
-/// then reads, plans with ``LeadPlanner`` and writes. Two workers seeing the same person or the same
-/// message at once are serialised on those locks.
+/// Concurrency comes from the database, optimistically: a batch reads the leads its keys point at
+/// (locking those rows), plans with ``LeadPlanner``, and writes ledger rows and new identity keys with
+/// `on conflict do nothing`, in key order. If another transaction took one of those message ids or keys
+/// in the meantime, fewer rows come back than planned: the batch rolls back and is planned again, now
+/// seeing the other's commit. No advisory locks, so no lock-table growth with batch size.
 public struct LeadStore: Sendable {
     public let connection: PGConnection
+    /// How often a batch is re-planned after losing a race before giving up (as a transient error).
+    public var maxConflictRetries = 8
 
     public init(connection: PGConnection) {
         self.connection = connection
     }
 
+    /// Another transaction claimed a message id or identity key this batch planned to take.
+    struct Conflict: Error {}
+
     /// Processes one batch atomically and returns what happened to each submission.
     @discardableResult
     public func ingest(_ submissions: [LeadSubmission], now: Date = Date()) throws -> LeadPlan {
         guard !submissions.isEmpty else { return LeadPlan() }
-        return try self.connection.transaction {
-            try self.ingestInTransaction(submissions, now: now)
+        var attempt = 0
+        while true {
+            do {
+                return try self.connection.transaction {
+                    try self.ingestInTransaction(submissions, now: now)
+                }
+            } catch is Conflict where attempt < self.maxConflictRetries {
+                attempt += 1
+            } catch is Conflict {
+                throw PGError(.query, message: "batch lost \(attempt) races for the same keys; will retry", sqlState: "40001")
+            }
         }
     }
 
@@ -29,11 +44,6 @@ public struct LeadStore: Sendable {
         var keys = Set<String>()
         for s in submissions { keys.formUnion(IdentityKey.keys(of: s)) }
         let keyList = Array(keys)
-        var lockKeys = Set(keyList.map(StableHash.fnv1a64))
-        for s in submissions { lockKeys.insert(StableHash.fnv1a64("msg:" + LeadPlanner.ledgerKey(source: s.source, messageID: s.messageID))) }
-        try db.query(
-            "select pg_advisory_xact_lock(k) from (select k from unnest($1::int8[]) as k order by k) s",
-            [lockKeys.sorted()])
 
         var processed = Set<String>()
         let ledger = try db.query(
@@ -50,13 +60,17 @@ public struct LeadStore: Sendable {
         var leadsByKey: [String: LeadState] = [:]
         var customersByKey: [String: CustomerMatch] = [:]
         if !keyList.isEmpty {
+            // Lock the leads this batch may change, in id order, so concurrent merges never lose an update.
             let leads = try db.query(
                 """
                 select i.key, l.id, l.name, l.phone, l.email, l.company, l.address, l.source, l.channel,
                        l.utm::text as utm, l.fields::text as fields, l.customer_id, l.touch_count,
                        l.first_seen_at, l.last_seen_at
-                from lead_identities i join leads l on l.id = i.lead_id
-                where i.key = any($1::text[])
+                from unnest($1::text[]) as k(key)
+                join lead_identities i on i.key = k.key
+                join leads l on l.id = i.lead_id
+                order by l.id
+                for update of l
                 """, [keyList])
             for row in leads {
                 leadsByKey[try row.decode("key")] = LeadState(
@@ -69,8 +83,9 @@ public struct LeadStore: Sendable {
             let customers = try db.query(
                 """
                 select i.key, c.id, c.owner, c.name
-                from customer_identities i join customers c on c.id = i.customer_id
-                where i.key = any($1::text[])
+                from unnest($1::text[]) as k(key)
+                join customer_identities i on i.key = k.key
+                join customers c on c.id = i.customer_id
                 """, [keyList])
             for row in customers {
                 customersByKey[try row.decode("key")] = CustomerMatch(
@@ -86,108 +101,160 @@ public struct LeadStore: Sendable {
 
     private func write(_ plan: LeadPlan, now: Date) throws {
         let db = self.connection
-        if !plan.leads.isEmpty {
-            let rows: [JSONValue] = plan.leads.values.map { l in
-                .object([
-                    "id": .string(l.id.uuidString.lowercased()), "name": Self.opt(l.name), "phone": Self.opt(l.phone),
-                    "email": Self.opt(l.email), "company": Self.opt(l.company), "address": Self.opt(l.address),
-                    "source": .string(l.source), "channel": .string(l.channel), "utm": .object(l.utm),
-                    "fields": .object(l.fields),
-                    "customer_id": l.customerID.map { .string($0.uuidString.lowercased()) } ?? .null,
-                    "touch_count": .number(Double(l.touchCount)),
-                    "first_seen_at": .string(Self.iso(l.firstSeenAt)), "last_seen_at": .string(Self.iso(l.lastSeenAt)),
-                ])
+        var ids: [UUID: String] = [:]
+        func text(_ id: UUID) -> String {
+            if let t = ids[id] { return t }
+            let t = id.uuidString.lowercased()
+            ids[id] = t
+            return t
+        }
+        let nowText = Self.iso(now)
+
+        // Ledger first, in key order: a message another transaction is processing right now makes this
+        // insert wait for it and then come back short.
+        var ledger = JSONRowsWriter(capacity: plan.decisions.count * 400)
+        var events = JSONRowsWriter()
+        let accepted = plan.decisions.filter { $0.outcome != .duplicateMessage }
+            .sorted { ($0.submission.source, $0.submission.messageID) < ($1.submission.source, $1.submission.messageID) }
+        for d in accepted {
+            let s = d.submission
+            let leadID = text(d.leadID!)
+            ledger.beginRow()
+            ledger.field("source", s.source)
+            ledger.field("message_id", s.messageID)
+            ledger.field("channel", s.channel)
+            ledger.field("outcome", d.outcome.rawValue)
+            ledger.field("lead_id", leadID)
+            ledger.field("customer_id", d.customer.map { text($0.id) })
+            ledger.field("name", s.name)
+            ledger.field("phone", s.phone)
+            ledger.field("email", s.email)
+            ledger.field("company", s.company)
+            ledger.field("address", s.address)
+            ledger.field("message", s.message)
+            ledger.field("utm", json: .object(s.utm))
+            ledger.field("fields", json: .object(s.fields))
+            ledger.field("submitted_at", s.submittedAt.map(Self.iso))
+            ledger.endRow()
+            if d.outcome == .created {
+                Self.event(&events, "lead.created", id: "lead.created:" + leadID, leadID: leadID, s, at: nowText)
             }
+            if let c = d.customer {
+                Self.event(&events, "customer.duplicate_detected", id: "customer.duplicate_detected:\(s.source)/\(s.messageID)",
+                           leadID: leadID, s, at: nowText) { w in
+                    w.field("customer_id", text(c.id))
+                    w.field("owner", c.owner)
+                    w.field("customer_name", c.name)
+                    w.field("matched_on", d.customerKey.map { String($0.split(separator: ":").first ?? "") })
+                }
+            }
+        }
+        guard !accepted.isEmpty else { return }
+        let inserted = try db.query(
+            """
+            insert into inbound_ledger (source, message_id, channel, outcome, lead_id, customer_id, name, phone,
+                                        email, company, address, message, utm, fields, submitted_at)
+            select source, message_id, channel, outcome, lead_id, customer_id, name, phone, email, company,
+                   address, message, utm, fields, submitted_at
+            from jsonb_to_recordset($1::jsonb) as x(source text, message_id text, channel text, outcome text,
+                 lead_id uuid, customer_id uuid, name text, phone text, email text, company text, address text,
+                 message text, utm jsonb, fields jsonb, submitted_at timestamptz)
+            on conflict (source, message_id) do nothing
+            returning 1
+            """, [ledger.finish()])
+        if inserted.count != accepted.count { throw Conflict() }
+
+        if !plan.newIdentities.isEmpty {
+            let sorted = plan.newIdentities.sorted { $0.key < $1.key }
+            let taken = try db.query(
+                """
+                insert into lead_identities (key, lead_id)
+                select k, l from unnest($1::text[], $2::uuid[]) with ordinality as x(k, l, n) order by n
+                on conflict (key) do nothing
+                returning 1
+                """,
+                [sorted.map(\.key), sorted.map { text($0.leadID) }])
+            if taken.count != sorted.count { throw Conflict() }
+        }
+
+        var created = JSONRowsWriter(), updated = JSONRowsWriter()
+        for l in plan.leads.values {
+            if plan.createdLeadIDs.contains(l.id) {
+                Self.leadRow(&created, l, id: text(l.id))
+            } else {
+                Self.leadRow(&updated, l, id: text(l.id))
+            }
+        }
+        let columns = """
+            x(id uuid, name text, phone text, email text, company text, address text, source text, channel text,
+              utm jsonb, fields jsonb, customer_id uuid, touch_count int, first_seen_at timestamptz,
+              last_seen_at timestamptz)
+            """
+        if created.count > 0 {
             try db.query(
                 """
                 insert into leads (id, name, phone, email, company, address, source, channel, utm, fields,
                                    customer_id, touch_count, first_seen_at, last_seen_at)
-                select id, name, phone, email, company, address, source, channel, utm, fields,
-                       customer_id, touch_count, first_seen_at, last_seen_at
-                from jsonb_to_recordset($1::jsonb) as x(id uuid, name text, phone text, email text, company text,
-                     address text, source text, channel text, utm jsonb, fields jsonb, customer_id uuid,
-                     touch_count int, first_seen_at timestamptz, last_seen_at timestamptz)
-                on conflict (id) do update set
-                    name = excluded.name, phone = excluded.phone, email = excluded.email,
-                    company = excluded.company, address = excluded.address, utm = excluded.utm,
-                    fields = excluded.fields, customer_id = excluded.customer_id,
-                    touch_count = excluded.touch_count, last_seen_at = excluded.last_seen_at, updated_at = now()
-                """, [JSONValue.array(rows).jsonString])
+                select id, name, phone, email, company, address, source, channel, utm, fields, customer_id,
+                       touch_count, first_seen_at, last_seen_at
+                from jsonb_to_recordset($1::jsonb) as \(columns)
+                """, [created.finish()])
         }
-        if !plan.newIdentities.isEmpty {
+        if updated.count > 0 {
             try db.query(
                 """
-                insert into lead_identities (key, lead_id)
-                select k, l from unnest($1::text[], $2::uuid[]) as x(k, l)
-                on conflict (key) do nothing
-                """,
-                [plan.newIdentities.map(\.key), plan.newIdentities.map { $0.leadID.uuidString.lowercased() }])
+                update leads l set name = x.name, phone = x.phone, email = x.email, company = x.company,
+                       address = x.address, utm = x.utm, fields = x.fields, customer_id = x.customer_id,
+                       touch_count = x.touch_count, last_seen_at = x.last_seen_at, updated_at = now()
+                from jsonb_to_recordset($1::jsonb) as \(columns)
+                where l.id = x.id
+                """, [updated.finish()])
         }
-
-        var touches: [JSONValue] = [], ledger: [JSONValue] = [], events: [JSONValue] = []
-        for d in plan.decisions where d.outcome != .duplicateMessage {
-            let s = d.submission
-            let leadID = d.leadID!.uuidString.lowercased()
-            touches.append(.object([
-                "lead_id": .string(leadID), "source": .string(s.source), "message_id": .string(s.messageID),
-                "channel": .string(s.channel), "name": Self.opt(s.name), "phone": Self.opt(s.phone),
-                "email": Self.opt(s.email), "company": Self.opt(s.company), "address": Self.opt(s.address),
-                "message": Self.opt(s.message), "utm": .object(s.utm), "fields": .object(s.fields),
-                "submitted_at": s.submittedAt.map { .string(Self.iso($0)) } ?? .null,
-            ]))
-            ledger.append(.object([
-                "source": .string(s.source), "message_id": .string(s.messageID), "channel": .string(s.channel),
-                "outcome": .string(d.outcome.rawValue), "lead_id": .string(leadID),
-                "customer_id": d.customer.map { .string($0.id.uuidString.lowercased()) } ?? .null,
-            ]))
-            let base: [String: JSONValue] = [
-                "lead_id": .string(leadID), "source": .string(s.source), "channel": .string(s.channel),
-                "message_id": .string(s.messageID), "occurred_at": .string(Self.iso(now)),
-            ]
-            if d.outcome == .created {
-                events.append(Self.event("lead.created", base))
-            }
-            if let c = d.customer {
-                var p = base
-                p["customer_id"] = .string(c.id.uuidString.lowercased())
-                p["owner"] = Self.opt(c.owner)
-                p["customer_name"] = Self.opt(c.name)
-                p["matched_on"] = .string(String(d.customerKey?.split(separator: ":").first ?? ""))
-                events.append(Self.event("customer.duplicate_detected", p))
-            }
-        }
-        if !touches.isEmpty {
-            try db.query(
-                """
-                insert into lead_touches (lead_id, source, message_id, channel, name, phone, email, company,
-                                          address, message, utm, fields, submitted_at)
-                select lead_id, source, message_id, channel, name, phone, email, company, address, message,
-                       utm, fields, submitted_at
-                from jsonb_to_recordset($1::jsonb) as x(lead_id uuid, source text, message_id text, channel text,
-                     name text, phone text, email text, company text, address text, message text, utm jsonb,
-                     fields jsonb, submitted_at timestamptz)
-                """, [JSONValue.array(touches).jsonString])
-            try db.query(
-                """
-                insert into inbound_ledger (source, message_id, channel, outcome, lead_id, customer_id)
-                select source, message_id, channel, outcome, lead_id, customer_id
-                from jsonb_to_recordset($1::jsonb) as x(source text, message_id text, channel text, outcome text,
-                     lead_id uuid, customer_id uuid)
-                """, [JSONValue.array(ledger).jsonString])
-        }
-        if !events.isEmpty {
-            try Outbox.enqueue(events, on: db)
+        if events.count > 0 {
+            try Outbox.enqueue(rows: events.finish(), on: db)
         }
     }
 
-    static func event(_ routingKey: String, _ payload: [String: JSONValue]) -> JSONValue {
-        var p = payload
-        p["event"] = .string(routingKey)
-        return .object([
-            "message_id": .string("evt-" + UUID().uuidString.lowercased()),
-            "routing_key": .string(routingKey),
-            "payload": .object(p),
-        ])
+    private static func leadRow(_ w: inout JSONRowsWriter, _ l: LeadState, id: String) {
+        w.beginRow()
+        w.field("id", id)
+        w.field("name", l.name)
+        w.field("phone", l.phone)
+        w.field("email", l.email)
+        w.field("company", l.company)
+        w.field("address", l.address)
+        w.field("source", l.source)
+        w.field("channel", l.channel)
+        w.field("utm", json: .object(l.utm))
+        w.field("fields", json: .object(l.fields))
+        w.field("customer_id", l.customerID.map { $0.uuidString.lowercased() })
+        w.field("touch_count", l.touchCount)
+        w.field("first_seen_at", Self.iso(l.firstSeenAt))
+        w.field("last_seen_at", Self.iso(l.lastSeenAt))
+        w.endRow()
+    }
+
+    /// One outbox row: `message_id`, `routing_key` and a payload with the common event fields.
+    /// Event ids are derived from what happened (a lead is created once; a message warns once), so a
+    /// consumer deduplicating on message id also drops a re-sent event.
+    private static func event(_ w: inout JSONRowsWriter, _ routingKey: String, id: String, leadID: String,
+                              _ s: LeadSubmission, at time: String, extra: (inout JSONRowsWriter) -> Void = { _ in }) {
+        w.beginRow()
+        w.field("message_id", id)
+        w.field("routing_key", routingKey)
+        // The payload is a nested object: write it as its own small writer's single row.
+        var p = JSONRowsWriter(capacity: 256)
+        p.beginRow()
+        p.field("event", routingKey)
+        p.field("lead_id", leadID)
+        p.field("source", s.source)
+        p.field("channel", s.channel)
+        p.field("message_id", s.messageID)
+        p.field("occurred_at", time)
+        extra(&p)
+        p.endRow()
+        w.field("payload", rawJSON: String(p.finish().dropFirst().dropLast()))
+        w.endRow()
     }
 
     static func opt(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
@@ -204,14 +271,14 @@ public struct LeadStore: Sendable {
 
 /// The transactional outbox: events are rows written with the change, published after commit.
 public enum Outbox {
-    /// Inserts events (objects with `message_id`, `routing_key`, `payload`) in the caller's transaction.
-    public static func enqueue(_ events: [JSONValue], on db: PGConnection) throws {
+    /// Inserts events (a JSON array of objects with `message_id`, `routing_key`, `payload`) in the
+    /// caller's transaction.
+    public static func enqueue(rows: String, on db: PGConnection) throws {
         try db.query(
             """
             insert into outbox (message_id, routing_key, payload)
             select message_id, routing_key, payload
             from jsonb_to_recordset($1::jsonb) as x(message_id text, routing_key text, payload jsonb)
-            on conflict (message_id) do nothing
-            """, [JSONValue.array(events).jsonString])
+            """, [rows])
     }
 }

@@ -16,8 +16,8 @@ public struct RapportSettings: Sendable, Codable {
     public var prefetch: Int = 1000
     /// Messages per database transaction. Defaults to `500`.
     public var batchSize: Int = 500
-    /// How long a partly filled batch waits for more messages. Defaults to `20` ms.
-    public var batchWaitMilliseconds: Int = 20
+    /// How long a partly filled batch waits for more messages. Defaults to `5` ms.
+    public var batchWaitMilliseconds: Int = 5
     /// Consumer threads per inbound queue. Defaults to `1`.
     public var consumersPerQueue: Int = 1
     /// Largest accepted message body. Defaults to `65536` bytes.

@@ -1,8 +1,8 @@
 drop table if exists dead_letter_audit;
 drop table if exists dead_letters;
 drop table if exists outbox;
+drop view if exists lead_touches;
 drop table if exists inbound_ledger;
-drop table if exists lead_touches;
 drop table if exists lead_identities;
 drop table if exists leads;
 drop table if exists customer_identities;

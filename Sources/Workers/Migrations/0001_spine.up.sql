@@ -37,20 +37,23 @@ create table leads (
 );
 create index leads_customer_idx on leads (customer_id) where customer_id is not null;
 
+-- No foreign key to leads: checking one per inserted key cost more than the insert itself at
+-- ingest rates; LeadStore writes keys and leads in the same transaction.
 create table lead_identities (
     key      text primary key,
-    lead_id  uuid not null references leads(id) on delete cascade
+    lead_id  uuid not null
 );
 create index lead_identities_lead_idx on lead_identities (lead_id);
 
--- Every submission that reached a lead, kept whole: later values never overwrite earlier ones on the
--- lead, so the history lives here.
-create table lead_touches (
-    id            bigserial primary key,
-    lead_id       uuid not null references leads(id) on delete cascade,
+-- Idempotency and history in one: a (source, message_id) is processed once, and its row keeps the
+-- submission whole (later values never overwrite earlier ones on the lead, so the history lives here).
+create table inbound_ledger (
     source        text not null,
     message_id    text not null,
     channel       text not null,
+    outcome       text not null,
+    lead_id       uuid,
+    customer_id   uuid,
     name          text,
     phone         text,
     email         text,
@@ -60,29 +63,23 @@ create table lead_touches (
     utm           jsonb not null default '{}',
     fields        jsonb not null default '{}',
     submitted_at  timestamptz,
-    received_at   timestamptz not null default now()
-);
-create index lead_touches_lead_idx on lead_touches (lead_id);
-
--- Idempotency: a (source, message_id) is processed once.
-create table inbound_ledger (
-    source       text not null,
-    message_id   text not null,
-    channel      text not null,
-    outcome      text not null,
-    lead_id      uuid,
-    customer_id  uuid,
-    received_at  timestamptz not null default now(),
+    received_at   timestamptz not null default now(),
     -- clock time at the end of the batch's writes, moments before commit (for latency figures)
-    processed_at timestamptz not null default clock_timestamp(),
+    processed_at  timestamptz not null default clock_timestamp(),
     primary key (source, message_id)
 );
-create index inbound_ledger_received_idx on inbound_ledger (received_at);
+create index inbound_ledger_lead_idx on inbound_ledger (lead_id);
+
+-- Every submission that reached a lead.
+create view lead_touches as
+    select lead_id, source, message_id, channel, name, phone, email, company, address, message, utm, fields,
+           submitted_at, received_at
+    from inbound_ledger where lead_id is not null;
 
 -- Transactional outbox: events commit with the change and are published after commit.
 create table outbox (
     id            bigserial primary key,
-    message_id    text not null unique,
+    message_id    text not null,
     routing_key   text not null,
     payload       jsonb not null,
     created_at    timestamptz not null default now(),
