@@ -18,8 +18,9 @@ public struct RapportSettings: Sendable, Codable {
     public var batchSize: Int = 500
     /// How long a partly filled batch waits for more messages. Defaults to `5` ms.
     public var batchWaitMilliseconds: Int = 5
-    /// Consumer threads per inbound queue. Defaults to `1`.
-    public var consumersPerQueue: Int = 1
+    /// Consumer threads per inbound queue. Two overlap one batch's Swift work with the other's database
+    /// work. Defaults to `2`.
+    public var consumersPerQueue: Int = 2
     /// Largest accepted message body. Defaults to `65536` bytes.
     public var maxBodyBytes: Int = 65_536
     /// Longest wait between reconnect attempts. Defaults to `5000` ms.
