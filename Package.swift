@@ -30,10 +30,11 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
         .target(name: "RapportPostgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
         .target(name: "RapportCore", swiftSettings: swiftSettings),
+        .target(name: "Connectors", dependencies: ["RapportCore"], swiftSettings: swiftSettings),
         .target(
             name: "Workers",
             dependencies: [
-                "RapportAMQP", "RapportPostgres", "RapportCore",
+                "RapportAMQP", "RapportPostgres", "RapportCore", "Connectors",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -59,6 +60,7 @@ let package = Package(
             path: "bench/Sources/rapport-bench",
             swiftSettings: swiftSettings),
         .testTarget(name: "RapportCoreTests", dependencies: ["RapportCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ConnectorsTests", dependencies: ["Connectors", "RapportCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

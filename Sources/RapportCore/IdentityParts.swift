@@ -13,6 +13,12 @@ struct CompanyName: Sendable, Hashable {
         "广东", "浙江", "江苏", "山东", "河南", "河北", "湖南", "湖北", "四川", "福建", "安徽", "辽宁", "吉林", "黑龙江",
         "陕西", "山西", "江西", "广西", "云南", "贵州", "甘肃", "海南", "内蒙古", "新疆", "西藏", "宁夏", "青海", "香港", "澳门",
     ]
+    static let provinces: [String] = [
+        "北京", "上海", "天津", "重庆", "广东", "浙江", "江苏", "山东", "河南", "河北", "湖南", "湖北", "四川", "福建",
+        "安徽", "辽宁", "吉林", "黑龙江", "陕西", "山西", "江西", "广西", "云南", "贵州", "甘肃", "海南", "内蒙古", "新疆",
+        "西藏", "宁夏", "青海",
+    ]
+    static var cities: [String] { Self.regions.filter { !Self.provinces.contains($0) } }
     static let suffixes: [String] = [
         "股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "集团公司", "分公司", "集团", "公司",
         " co., ltd.", " co., ltd", " co.,ltd", " co. ltd", " company limited", " limited", " ltd.", " ltd", " inc.", " inc",
@@ -86,6 +92,11 @@ struct AddressParts: Sendable, Hashable {
         if let r = rest.firstRange(of: "自治区") ?? rest.firstRange(of: "省"), rest.distance(from: rest.startIndex, to: r.lowerBound) <= 4 {
             rest = rest[r.upperBound...]
         }
+        // The same without 省 ("江苏苏州市…").
+        for p in CompanyName.provinces where rest.hasPrefix(p) && !["北京", "上海", "天津", "重庆"].contains(p) {
+            rest = rest.dropFirst(p.count)
+            break
+        }
         for m in ["北京", "上海", "天津", "重庆"] where rest.hasPrefix(m) {
             self.city = m
             rest = rest.dropFirst(m.count)
@@ -95,6 +106,11 @@ struct AddressParts: Sendable, Hashable {
            rest.distance(from: rest.startIndex, to: r.lowerBound) >= 2 {
             self.city = String(rest[..<r.lowerBound])
             rest = rest[r.upperBound...]
+        }
+        // A known city written without 市 ("深圳宝安区").
+        if self.city == nil, let c = CompanyName.cities.first(where: { rest.hasPrefix($0) }) {
+            self.city = c
+            rest = rest.dropFirst(c.count)
         }
         if let r = rest.firstIndex(where: { $0 == "区" || $0 == "县" }), rest.distance(from: rest.startIndex, to: r) <= 5 {
             var d = String(rest[...r])
@@ -135,7 +151,7 @@ struct AddressParts: Sendable, Hashable {
             return placeClash ? ("different_place", -1.5) : ("partial", 0)
         }
         if s1 == s2 && !placeClash {
-            if self.building == o.building && self.room == o.room && self.room != nil { return ("same_room", 3) }
+            if self.building == o.building && self.room == o.room && self.room != nil { return ("same_room", 4) }
             if self.room != nil && o.room != nil && self.room != o.room { return ("same_street_other_room", 1) }
             return ("same_street", 2)
         }

@@ -166,10 +166,10 @@ public struct IdentityMatcher: Sendable {
             if pa == pb {
                 // A landline may be a company switchboard shared by colleagues.
                 if a.phoneIsMobile { add("phone", "exact", 7) } else { add("phone", "exact_landline", 2.5) }
-            } else if a.phoneIsMobile, b.phoneIsMobile, Self.oneEdit(pa, pb) {
-                add("phone", "one_edit", 3)
+            } else if Self.oneEdit(pa, pb) {
+                if a.phoneIsMobile && b.phoneIsMobile { add("phone", "one_edit", 3) } else { add("phone", "one_edit_landline", 1.5) }
             } else {
-                add("phone", "different", -1.5)
+                add("phone", "different", -1)
             }
         }
         // Email
