@@ -135,14 +135,26 @@ struct AddressParts: Sendable, Hashable {
         }
     }
 
+    static func mongeElkan(_ a: Set<String>, _ b: Set<String>) -> Double {
+        let joinedB = b.sorted().joined()
+        var total = 0.0
+        for x in a {
+            var best = b.map { LatinName.jaroWinkler(x, $0) }.max() ?? 0
+            if best < 0.9, x.count >= 6, joinedB.contains(x) { best = 0.9 }
+            total += best
+        }
+        return total / Double(max(1, a.count))
+    }
+
     /// A level and a weight for the pair.
     func compare(_ o: AddressParts) -> (String, Double) {
         if !self.isHan || !o.isHan {
             guard !self.tokens.isEmpty, !o.tokens.isEmpty else { return ("missing", 0) }
-            let j = Double(self.tokens.intersection(o.tokens).count) / Double(self.tokens.union(o.tokens).count)
-            if j >= 0.8 { return ("same", 2) }
-            if j >= 0.5 { return ("similar", 1) }
-            if j >= 0.25 { return ("partial", 0) }
+            // Monge-Elkan with Jaro-Winkler: typos and run-together words ("marstonplace") still count.
+            let m = (Self.mongeElkan(self.tokens, o.tokens) + Self.mongeElkan(o.tokens, self.tokens)) / 2
+            if m >= 0.93 { return ("same", 3) }
+            if m >= 0.8 { return ("similar", 1.5) }
+            if m >= 0.6 { return ("partial", 0) }
             return ("different", -1.5)
         }
         let placeClash = (self.city != nil && o.city != nil && self.city != o.city)
@@ -174,6 +186,13 @@ struct LatinName: Sendable, Hashable {
     var surnameInitial: String { String(self.surname.prefix(1)) }
     var givenCode: String { Self.soundex(self.given) }
     var surnameCode: String { Self.soundex(self.surname) }
+
+    /// Jaro-Winkler of given names and of surnames, in the order (straight or swapped) that fits best.
+    func partSimilarities(_ o: LatinName) -> (given: Double, surname: Double) {
+        let straight = (Self.jaroWinkler(self.given, o.given), Self.jaroWinkler(self.surname, o.surname))
+        let swapped = (Self.jaroWinkler(self.given, o.surname), Self.jaroWinkler(self.surname, o.given))
+        return straight.0 + straight.1 >= swapped.0 + swapped.1 ? straight : swapped
+    }
 
     func similarity(_ o: LatinName) -> Double {
         let straight = (Self.jaroWinkler(self.given, o.given) + Self.jaroWinkler(self.surname, o.surname)) / 2

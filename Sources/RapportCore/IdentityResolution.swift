@@ -150,8 +150,8 @@ public struct MatchScore: Sendable {
 /// rare, identifying value adds much, disagreement where people rarely change a value subtracts.
 /// The weights were set against the labelled development sets (bench: `rapport-bench match`).
 public struct IdentityMatcher: Sendable {
-    /// At or above: the same person. Defaults to `6`.
-    public var matchThreshold: Double = 6
+    /// At or above: the same person. Defaults to `5.5`.
+    public var matchThreshold: Double = 5.5
     /// At or above (and below the match threshold): a possible duplicate for review. Defaults to `3`.
     public var reviewThreshold: Double = 3
 
@@ -182,10 +182,10 @@ public struct IdentityMatcher: Sendable {
         if let ia = a.nationalID, let ib = b.nationalID {
             if ia == ib { add("national_id", "exact", 8) }
             else if Self.oneEdit(ia, ib) { add("national_id", "one_edit", 3) }
-            else { add("national_id", "different", -5) }
+            else { add("national_id", "different", -2) }
         }
         if let ba = a.birthDate, let bb = b.birthDate {
-            if ba == bb { add("birth_date", "exact", 3.5) }
+            if ba == bb { add("birth_date", "exact", 4) }
             else if Self.oneEdit(ba, bb) || Self.transposedDayMonth(ba, bb) { add("birth_date", "near", 1) }
             else { add("birth_date", "different", -3) }
         }
@@ -210,10 +210,13 @@ public struct IdentityMatcher: Sendable {
     private func compareNames(_ a: MatchProfile, _ b: MatchProfile, _ add: (String, String, Double) -> Void) {
         guard let na = a.name, let nb = b.name else { return }
         if let la = a.latin, let lb = b.latin {
-            let s = la.similarity(lb)
-            if s >= 0.99 { add("name", "exact", 3) }
-            else if s >= 0.9 { add("name", "close", 2) }
-            else if s >= 0.8 { add("name", "similar", 0.5) }
+            // Per part, straight or swapped: a typo in one part, or one part replaced, still leaves evidence.
+            let (g, s) = la.partSimilarities(lb)
+            let close = [g, s].filter { $0 >= 0.88 }.count
+            let exact = [g, s].filter { $0 >= 0.999 }.count
+            if exact == 2 { add("name", "exact", 4) }
+            else if close == 2 { add("name", "close", 3) }
+            else if exact == 1 || close == 1 { add("name", "one_part", 0.5) }
             else { add("name", "different", -3) }
             return
         }
