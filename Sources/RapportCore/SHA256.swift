@@ -2,7 +2,7 @@
 ///
 /// This is not meant for passwords or MACs; it is a plain digest with no constant-time guarantees.
 public enum SHA256 {
-    private static let roundConstants: [UInt32] = [
+    static let roundConstants: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
         0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
         0xe49b_69c1, 0xefbe_4786, 0x0fc1_9dc6, 0x240c_a1cc, 0x2de9_2c6f, 0x4a74_84aa, 0x5cb0_a9dc, 0x76f9_88da,
@@ -13,7 +13,7 @@ public enum SHA256 {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
-    private static let initialState: [UInt32] = [
+    static let initialState: [UInt32] = [
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
     ]
 
@@ -22,39 +22,69 @@ public enum SHA256 {
     /// - Parameter bytes: The message.
     /// - Returns: The 32-byte digest.
     public static func hash(_ bytes: [UInt8]) -> [UInt8] {
-        var state = Self.initialState
-        var schedule = [UInt32](repeating: 0, count: 64)
+        var h = Hasher()
+        h.update(bytes)
+        return h.finalize()
+    }
 
-        // Padding: 0x80, zeros to 56 mod 64, then the bit length as a big-endian UInt64.
-        var tail = Array(bytes[(bytes.count - bytes.count % 64)...])
-        tail.append(0x80)
-        while tail.count % 64 != 56 { tail.append(0) }
-        let bitLength = UInt64(bytes.count) &* 8
-        for shift in stride(from: 56, through: 0, by: -8) {
-            tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
-        }
+    /// An incremental digest, for files streamed in chunks (imports hash the whole file in bounded memory).
+    public struct Hasher: Sendable {
+        private var state = SHA256.initialState
+        private var schedule = [UInt32](repeating: 0, count: 64)
+        private var buffer: [UInt8] = []
+        private var length: UInt64 = 0
 
-        let fullBlocks = bytes.count / 64
-        bytes.withUnsafeBufferPointer { message in
-            for block in 0..<fullBlocks {
-                Self.compress(UnsafeBufferPointer(rebasing: message[(block * 64)..<(block * 64 + 64)]), &state, &schedule)
+        public init() { self.buffer.reserveCapacity(64) }
+
+        public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+            self.length &+= UInt64(bytes.count)
+            var chunk = Array(bytes)
+            if !self.buffer.isEmpty {
+                let need = 64 - self.buffer.count
+                self.buffer.append(contentsOf: chunk.prefix(need))
+                chunk.removeFirst(min(need, chunk.count))
+                if self.buffer.count == 64 {
+                    self.buffer.withUnsafeBufferPointer { SHA256.compress($0, &self.state, &self.schedule) }
+                    self.buffer.removeAll(keepingCapacity: true)
+                }
             }
-        }
-        tail.withUnsafeBufferPointer { padded in
-            for start in stride(from: 0, to: padded.count, by: 64) {
-                Self.compress(UnsafeBufferPointer(rebasing: padded[start..<(start + 64)]), &state, &schedule)
+            let full = chunk.count / 64
+            chunk.withUnsafeBufferPointer { message in
+                for block in 0..<full {
+                    SHA256.compress(UnsafeBufferPointer(rebasing: message[(block * 64)..<(block * 64 + 64)]), &self.state, &self.schedule)
+                }
             }
+            self.buffer.append(contentsOf: chunk[(full * 64)...])
         }
 
-        var digest = [UInt8]()
-        digest.reserveCapacity(32)
-        for word in state {
-            digest.append(UInt8(truncatingIfNeeded: word >> 24))
-            digest.append(UInt8(truncatingIfNeeded: word >> 16))
-            digest.append(UInt8(truncatingIfNeeded: word >> 8))
-            digest.append(UInt8(truncatingIfNeeded: word))
+        /// The 32-byte digest. The hasher is spent afterwards.
+        public mutating func finalize() -> [UInt8] {
+            // Padding: 0x80, zeros to 56 mod 64, then the bit length as a big-endian UInt64.
+            var tail = self.buffer
+            tail.append(0x80)
+            while tail.count % 64 != 56 { tail.append(0) }
+            let bitLength = self.length &* 8
+            for shift in stride(from: 56, through: 0, by: -8) {
+                tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
+            }
+            tail.withUnsafeBufferPointer { padded in
+                for start in stride(from: 0, to: padded.count, by: 64) {
+                    SHA256.compress(UnsafeBufferPointer(rebasing: padded[start..<(start + 64)]), &self.state, &self.schedule)
+                }
+            }
+            var digest = [UInt8]()
+            digest.reserveCapacity(32)
+            for word in self.state {
+                digest.append(UInt8(truncatingIfNeeded: word >> 24))
+                digest.append(UInt8(truncatingIfNeeded: word >> 16))
+                digest.append(UInt8(truncatingIfNeeded: word >> 8))
+                digest.append(UInt8(truncatingIfNeeded: word))
+            }
+            return digest
         }
-        return digest
+
+        /// The digest as lowercase hex.
+        public mutating func finalizeHex() -> String { SHA256.hexEncoded(self.finalize()) }
     }
 
     /// Computes the SHA-256 digest of `bytes` as lowercase hex.
@@ -74,7 +104,7 @@ public enum SHA256 {
         Self.hex(Array(string.utf8))
     }
 
-    private static func hexEncoded(_ bytes: [UInt8]) -> String {
+    static func hexEncoded(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var output = [UInt8]()
         output.reserveCapacity(bytes.count * 2)
@@ -85,7 +115,7 @@ public enum SHA256 {
         return String(decoding: output, as: UTF8.self)
     }
 
-    private static func compress(_ block: UnsafeBufferPointer<UInt8>, _ state: inout [UInt32], _ w: inout [UInt32]) {
+    static func compress(_ block: UnsafeBufferPointer<UInt8>, _ state: inout [UInt32], _ w: inout [UInt32]) {
         for t in 0..<16 {
             w[t] = UInt32(block[t * 4]) << 24 | UInt32(block[t * 4 + 1]) << 16
                 | UInt32(block[t * 4 + 2]) << 8 | UInt32(block[t * 4 + 3])

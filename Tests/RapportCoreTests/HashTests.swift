@@ -71,3 +71,19 @@ struct StableHashTests {
         #expect(StableHash.fnv1a64("") < 0)
     }
 }
+
+@Suite struct SHA256StreamingTests {
+    @Test(arguments: [0, 1, 55, 56, 63, 64, 65, 127, 128, 1000])
+    func chunkedEqualsOneShot(length: Int) {
+        let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        for chunk in [1, 3, 64, 100] {
+            var h = SHA256.Hasher()
+            var i = 0
+            while i < bytes.count {
+                h.update(bytes[i..<min(i + chunk, bytes.count)])
+                i += chunk
+            }
+            #expect(h.finalize() == SHA256.hash(bytes), "length \(length) chunk \(chunk)")
+        }
+    }
+}
