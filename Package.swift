@@ -30,7 +30,11 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
         .target(name: "RapportPostgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
         .target(name: "RapportCore", swiftSettings: swiftSettings),
-        .target(name: "Connectors", dependencies: ["RapportCore"], swiftSettings: swiftSettings),
+        // zlib for the .xlsx reader (Sources/Connectors/Import); the module map lives beside its only user.
+        .systemLibrary(
+            name: "CZlib", path: "Sources/Connectors/Import/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .target(name: "Connectors", dependencies: ["RapportCore", "CZlib"], swiftSettings: swiftSettings),
         .target(
             name: "Workers",
             dependencies: [

@@ -11,7 +11,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 ensure_packages() {
     local need=()
-    for p in rabbitmq-server postgresql librabbitmq-dev libpq-dev libssl-dev pkg-config curl openssl; do
+    for p in rabbitmq-server postgresql librabbitmq-dev libpq-dev libssl-dev zlib1g-dev pkg-config curl openssl; do
         dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
     done
     if [ ${#need[@]} -gt 0 ]; then
