@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "rapport",
             dependencies: [
-                "Workers", "RapportCore", "RapportAMQP", "RapportPostgres",
+                "Workers", "RapportCore", "RapportAMQP", "RapportPostgres", "Connectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Workers", "RapportAMQP", "RapportPostgres", "RapportCore",
+                "Workers", "RapportAMQP", "RapportPostgres", "RapportCore", "Connectors",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),

@@ -28,6 +28,9 @@ public struct WebFormDecoder: Sendable {
     public var maxBodyBytes: Int
     /// ISO country code for phone numbers written without an international prefix. Defaults to `"CN"`.
     public var defaultPhoneRegion: String
+    /// Accept a record with neither phone nor email when it names a person with an address, birth date or
+    /// national id (imports identify people that way). Defaults to `false`.
+    public var acceptsOtherIdentity: Bool = false
 
     /// Creates a decoder.
     ///
@@ -99,7 +102,12 @@ public struct WebFormDecoder: Sendable {
         let phone = Normalize.phone(rawPhone, defaultRegion: self.defaultPhoneRegion)
         let email = Normalize.email(rawEmail)
 
+        let otherIdentity = self.acceptsOtherIdentity && Normalize.name(name) != nil
+            && (Normalize.text(address) != nil || fields["national_id"] != nil || fields["birth_date"] != nil)
         switch (phone, email) {
+        case (nil, nil) where otherIdentity:
+            if phoneGiven { fields["raw_phone"] = object["phone"] }
+            if emailGiven { fields["raw_email"] = object["email"] }
         case (nil, nil):
             throw Self.missingContact(
                 rawPhone: phoneGiven ? rawPhone : nil, rawEmail: emailGiven ? rawEmail : nil)

@@ -30,16 +30,24 @@ public enum DeadLetters {
 
     /// The original message's properties plus the reason headers.
     public static func properties(for d: AMQPDelivery, rejection: InboundRejection, now: Date = Date()) -> AMQPProperties {
-        var p = d.properties
+        Self.properties(d.properties, exchange: d.exchange, routingKey: d.routingKey, rejection: rejection,
+                        attempts: Self.attempts(of: d), id: Self.deadLetterID(d, code: rejection.code), now: now)
+    }
+
+    /// The reason headers on top of a message's own properties (also for messages that never reached a
+    /// queue, such as import rows refused before publishing).
+    public static func properties(_ original: AMQPProperties, exchange: String, routingKey: String,
+                                  rejection: InboundRejection, attempts: Int, id: String, now: Date = Date()) -> AMQPProperties {
+        var p = original
         p.persistent = true
         p.headers[DeadLetterHeader.code] = .string(rejection.code.rawValue)
         p.headers[DeadLetterHeader.error] = .string(rejection.reason)
         if let f = rejection.field { p.headers[DeadLetterHeader.field] = .string(f) }
-        p.headers[DeadLetterHeader.originalExchange] = .string(d.exchange)
-        p.headers[DeadLetterHeader.originalRoutingKey] = .string(d.routingKey)
+        p.headers[DeadLetterHeader.originalExchange] = .string(exchange)
+        p.headers[DeadLetterHeader.originalRoutingKey] = .string(routingKey)
         p.headers[DeadLetterHeader.failedAt] = .string(LeadStore.iso(now))
-        p.headers[DeadLetterHeader.attempts] = .int(Int64(Self.attempts(of: d)))
-        p.headers[DeadLetterHeader.id] = .string(Self.deadLetterID(d, code: rejection.code))
+        p.headers[DeadLetterHeader.attempts] = .int(Int64(attempts))
+        p.headers[DeadLetterHeader.id] = .string(id)
         return p
     }
 

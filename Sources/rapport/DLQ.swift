@@ -97,7 +97,7 @@ struct DLQ: ParsableCommand {
             let progress = Progress(label: "replaying")
             let report = try DeadLetterAdmin(db: db).replay(
                 sel, publisher: conn, actor: ProcessInfo.processInfo.environment["USER"] ?? "cli", dryRun: self.dryRun,
-                progress: progress.update)
+                progress: { progress.update($0, $1) })
             if self.dryRun {
                 print("dry run: \(report.selected) dead letters would be replayed")
                 return

@@ -10,7 +10,7 @@ struct RapportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rapport",
         abstract: "Rapport: CRM workers on RabbitMQ and PostgreSQL.",
-        subcommands: [Run.self, TopologyCommand.self, Migrate.self, DLQ.self, Demo.self, Stats.self])
+        subcommands: [Run.self, TopologyCommand.self, Migrate.self, DLQ.self, Import.self, Demo.self, Stats.self])
 }
 
 /// Options every subcommand shares: where the settings come from.
@@ -54,12 +54,12 @@ func bootstrapLogging() {
 struct Progress {
     let label: String
     let start = ContinuousClock.now
-    func update(_ done: Int, _ total: Int) {
+    func update(_ done: Int, _ total: Int, suffix: String = "") {
         let secs = Double((ContinuousClock.now - self.start).components.attoseconds) / 1e18
             + Double((ContinuousClock.now - self.start).components.seconds)
         let rate = secs > 0 ? Double(done) / secs : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
-        let line = String(format: "\r%@ %d/%d (%.0f/s, ETA %.0fs)", self.label, done, total, rate, eta)
+        let line = String(format: "\r%@ %d/%d (%.0f/s, ETA %.0fs) %@", self.label, done, total, rate, eta, suffix)
         FileHandle.standardError.write(Data(line.utf8))
         if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
     }

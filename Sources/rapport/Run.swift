@@ -48,8 +48,11 @@ struct Run: AsyncParsableCommand {
             // Consumers go last: on shutdown they stop taking work first, before what they depend on.
             for q in topology.queues(withPrefix: "rapport.inbound.") {
                 let channel = String(q.name.dropFirst("rapport.inbound.".count))
+                var decoder = WebFormDecoder(channel: channel, maxBodyBytes: settings.maxBodyBytes)
+                // Imported records may name a person by address, birth date or national id instead.
+                decoder.acceptsOtherIdentity = channel == "import"
                 let options = IngestConsumer.Options(
-                    queue: q.name, decoder: WebFormDecoder(channel: channel, maxBodyBytes: settings.maxBodyBytes),
+                    queue: q.name, decoder: decoder,
                     prefetch: settings.prefetch, batchSize: settings.batchSize,
                     batchWait: .milliseconds(settings.batchWaitMilliseconds),
                     maxBackoff: .milliseconds(settings.maxBackoffMilliseconds))

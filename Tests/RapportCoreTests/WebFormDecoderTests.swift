@@ -387,3 +387,25 @@ struct JSONValueTests {
         #expect(JSONValue.array([]).objectValue == nil)
     }
 }
+
+@Suite struct ImportIdentityTests {
+    func env(_ body: String) -> InboundEnvelope {
+        InboundEnvelope(exchange: "rapport.inbound", routingKey: "inbound.import.crm", messageID: "m1", appID: "crm",
+                        contentType: "application/json", body: Array(body.utf8))
+    }
+
+    @Test func importsMayIdentifyByNameAndAddressOrIDs() throws {
+        var d = WebFormDecoder(channel: "import")
+        d.acceptsOtherIdentity = true
+        let a = try d.decode(self.env(#"{"name":"imogen tsakiridis","address":"5 terrigal crescent"}"#)).get()
+        #expect(a.phone == nil && a.email == nil && a.address == "5 terrigal crescent")
+        let b = try d.decode(self.env(#"{"name":"simon george","fields":{"national_id":"9932427"}}"#)).get()
+        #expect(b.fields["national_id"] == .string("9932427"))
+        // A name alone identifies nobody.
+        guard case .failure(let r) = d.decode(self.env(#"{"name":"张伟"}"#)) else { Issue.record("accepted"); return }
+        #expect(r.code == .missingContact)
+        // Web forms keep requiring a contact.
+        let web = WebFormDecoder(channel: "import")
+        guard case .failure = web.decode(self.env(#"{"name":"a b","address":"x"}"#)) else { Issue.record("accepted"); return }
+    }
+}

@@ -1,0 +1,81 @@
+import Connectors
+import Foundation
+import RapportAMQP
+import RapportCore
+import RapportPostgres
+import Testing
+import Workers
+
+/// `rapport import` end to end: file → broker → workers → ledger, on a real RabbitMQ and PostgreSQL.
+@Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run import integration tests"))
+struct ImportIntegrationTests {
+    static let mappingPath = TestEnvironment.repoRoot.appendingPathComponent("connectors/csv/mapping.json").path
+
+    /// A GB18030 CSV as Chinese Excel writes it, with a repeat, a row without contact and a bad date.
+    static func writeGBKFile() throws -> String {
+        let csv = """
+            姓名,手机,邮箱,公司,地址,渠道,提交时间
+            张伟,138 0013 8001,zw@example.cn,上海星河科技有限公司,上海市浦东新区世纪大道1号,展会,2026-11-01 09:30:00
+            王芳,13900139002,,北京远航信息技术有限公司,北京市朝阳区建国路88号,官网,2026-11-02 10:00:00
+            張偉,+86-138-0013-8001,,,,,2026-11-03 11:00:00
+            李娜,,,,广州市天河区体育西路3号,转介绍,2026-11-04 12:00:00
+            赵强,13700137003,,,,官网,不是日期
+            """.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n"
+        let path = NSTemporaryDirectory() + "import-\(UUID().uuidString).csv"
+        let (status, out) = try run("/usr/bin/python3", ["-c", "import sys; open(sys.argv[1],'wb').write(sys.argv[2].encode('gb18030'))", path, csv])
+        guard status == 0 else { throw TestFailure("python3: \(out)") }
+        return path
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func importingAFileTwiceCreatesNothingNew() async throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let path = try Self.writeGBKFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let mapping = try ChannelMapping(contentsOfFile: Self.mappingPath)
+        let workers = env.startWorkers(ingest: {
+            var s = env.settings
+            s.maxBodyBytes = 65_536
+            let c = IngestConsumer(settings: s, topology: env.topology, options: .init(
+                queue: "rapport.inbound.import", decoder: {
+                    var d = WebFormDecoder(channel: "import")
+                    d.acceptsOtherIdentity = true
+                    return d
+                }(), prefetch: 200, batchSize: 100, batchWait: .milliseconds(5)), logger: quietLogger)
+            return c
+        }())
+        defer { workers.stop() }
+
+        let conn = try env.amqp(name: "importer")
+        defer { conn.close() }
+        let db = try env.db()
+        defer { db.close() }
+        let report = try ImportJob(path: path, source: "crm-export", mapping: mapping).run(publisher: conn, db: db)
+        #expect(report.rows == 5)
+        #expect(report.published == 4)
+        #expect(report.dead == ["invalid_field": 1])
+        #expect(report.firstErrors.first?.contains("line 6") == true, "\(report.firstErrors)")
+
+        try await env.waitUntil("rows ingested and the bad one archived") {
+            try env.count("select count(*)::int8 as n from inbound_ledger") == 4
+                && env.count("select count(*)::int8 as n from dead_letters") == 1
+        }
+        // 張偉 repeats 张伟's phone in another format: merged. 李娜 has only a name and an address: kept.
+        #expect(try env.count("select count(*)::int8 as n from leads") == 3)
+        #expect(try env.count("select count(*)::int8 as n from leads where name = '李娜' and phone is null and email is null") == 1)
+        #expect(try env.count("select count(*)::int8 as n from inbound_ledger where outcome = 'merged'") == 1)
+        let dl = try #require(try DeadLetterAdmin(db: db).list(.init(all: true)).first)
+        #expect(dl.messageID == "\(report.batchID):6")
+        #expect(dl.error?.contains("line 6") == true)
+
+        // The same file again: same batch, same message ids, nothing new.
+        let again = try ImportJob(path: path, source: "crm-export", mapping: mapping).run(publisher: conn, db: db)
+        #expect(again.batchID == report.batchID)
+        try await env.waitUntil("second import seen") { workers.counters.snapshot["duplicate_message"] == 4 }
+        #expect(try env.count("select count(*)::int8 as n from leads") == 3)
+        #expect(try env.count("select count(*)::int8 as n from inbound_ledger") == 4)
+        let status = Dictionary(try ImportJob.status(batchID: report.batchID, db: db), uniquingKeysWith: { a, _ in a })
+        #expect(status["created"] == 3 && status["merged"] == 1 && status["rows in file"] == 5)
+    }
+}
