@@ -31,35 +31,49 @@ struct CompanyName: Sendable, Hashable {
         "机械", "设备", "新能源", "能源", "环保", "汽车", "物业", "房地产", "置业", "金融", "数据", "智能", "通信", "化工",
     ]
 
+    private static func scalars(_ list: [String]) -> [[Unicode.Scalar]] {
+        list.map { Array($0.unicodeScalars) }.sorted { $0.count > $1.count }
+    }
+    private static let suffixScalars = Self.scalars(Self.suffixes)
+    private static let regionScalars = Self.scalars(Self.regions)
+    private static let industryScalars = Self.scalars(Self.industries)
+
+    // Works on scalar arrays: String suffix tests per word were most of a profile's cost.
     init(_ raw: String) {
-        var s = raw.lowercased().replacingOccurrences(of: "（", with: "(").replacingOccurrences(of: "）", with: ")")
-        self.full = s
+        let lower = raw.lowercased()
+        self.full = lower
+        var s: [Unicode.Scalar] = []
+        s.reserveCapacity(lower.unicodeScalars.count)
+        var depth = 0
         // Parenthesised parts are regions or branch notes: 华信科技(北京)有限公司.
-        while let open = s.firstIndex(of: "("), let close = s[open...].firstIndex(of: ")") {
-            s.removeSubrange(open...close)
-        }
-        var changed = true
-        while changed {
-            changed = false
-            for suffix in Self.suffixes where s.hasSuffix(suffix) && s.count > suffix.count {
-                s.removeLast(suffix.count)
-                changed = true
+        for c in lower.unicodeScalars {
+            switch c {
+            case "(", "（": depth += 1
+            case ")", "）": depth = max(0, depth - 1)
+            default: if depth == 0 { s.append(c) }
             }
         }
-        for r in Self.regions where s.hasPrefix(r) && s.count > r.count + 1 {
+        func strip(_ words: [[Unicode.Scalar]], keep: Int) {
+            var changed = true
+            while changed {
+                changed = false
+                for w in words where s.count > w.count + keep && s.suffix(w.count).elementsEqual(w) {
+                    s.removeLast(w.count)
+                    changed = true
+                }
+            }
+        }
+        strip(Self.suffixScalars, keep: 0)
+        for r in Self.regionScalars where s.count > r.count + 1 && s.prefix(r.count).elementsEqual(r) {
             s.removeFirst(r.count)
-            if s.hasPrefix("市") || s.hasPrefix("省") { s.removeFirst() }
+            if s.first == "市" || s.first == "省" { s.removeFirst() }
             break
         }
-        changed = true
-        while changed {
-            changed = false
-            for w in Self.industries where s.hasSuffix(w) && s.count > w.count + 1 {
-                s.removeLast(w.count)
-                changed = true
-            }
-        }
-        let core = s.trimmingSpaces
+        strip(Self.industryScalars, keep: 1)
+        while s.first?.properties.isWhitespace == true { s.removeFirst() }
+        while s.last?.properties.isWhitespace == true { s.removeLast() }
+        var core = ""
+        core.unicodeScalars.append(contentsOf: s)
         self.core = core.isEmpty ? nil : core
     }
 }

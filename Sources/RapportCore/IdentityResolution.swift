@@ -98,7 +98,9 @@ public struct MatchProfile: Sendable {
         if let ph = self.phonetic {
             if let place { keys.append("n:" + ph.key + "|" + place) }
             if let c = self.company?.core { keys.append("nc:" + ph.key + "|" + c) }
-            if let s = self.surname, let c = self.company?.core { keys.append("sc:" + s + "|" + c) }
+            // Surname keys only for names that are just a surname and a title (张总): for full names they
+            // gather whole departments of colleagues as candidates.
+            if surnameOnly, let s = self.surname, let c = self.company?.core { keys.append("sc:" + s + "|" + c) }
             if let s = self.surname, let st = self.address?.street { keys.append("ss:" + s + "|" + st) }
         }
         if let l = self.latin {

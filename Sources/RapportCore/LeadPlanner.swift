@@ -99,6 +99,11 @@ public struct LeadPlan: Sendable {
         /// The customer this lead is linked to, when a key matched one.
         public var customer: CustomerMatch?
         public var customerKey: String?
+        /// The best candidate's score and the reasons, when there was a candidate.
+        public var score: Double?
+        public var reasons: [MatchReason] = []
+        /// A lead this one may be (between the review and match thresholds): for a person to decide.
+        public var possibleDuplicateOf: UUID?
     }
 
     public var decisions: [Decision] = []
@@ -108,34 +113,83 @@ public struct LeadPlan: Sendable {
     public var createdLeadIDs: Set<UUID> = []
     /// Identity keys to attach to leads (only keys not yet held by any lead).
     public var newIdentities: [(key: String, leadID: UUID)] = []
+    /// Blocking keys to index for leads created or changed by the batch.
+    public var newBlockingKeys: [(key: String, leadID: UUID)] = []
+    /// Profiles of the leads created or changed, for a caller's cache.
+    public var profiles: [UUID: MatchProfile] = [:]
 
     public init() {}
 }
 
-/// Exact-key deduplication of a batch of submissions against what the database holds.
+/// Deduplication of a batch of submissions against what the database holds: exact identity keys are
+/// claimed, and every submission is compared with the leads that share a blocking key with it
+/// (``IdentityMatcher``): at or above the match threshold it merges into the best, between the review and
+/// match thresholds it becomes a new lead flagged as a possible duplicate, below it is a new lead.
 ///
-/// Pure: the caller reads the existing leads and customers for the batch's keys (under locks on those
-/// keys) and writes the plan back in the same transaction.
+/// Pure: the caller reads the candidate leads and customers for the batch's keys and writes the plan back
+/// in the same transaction.
 public struct LeadPlanner: Sendable {
+    public var matcher = IdentityMatcher()
+    /// Most candidates compared with one submission. Defaults to `24`.
+    public var maxCandidates = 24
+
     public init() {}
+
+    /// Identifying keys (phone, email, national id) before name- and place-based ones.
+    static func keyRank(_ key: String) -> Int {
+        if key.hasPrefix("p:") || key.hasPrefix("e:") || key.hasPrefix("id:") { return 0 }
+        if key.hasPrefix("el:") || key.hasPrefix("b:") { return 1 }
+        return 2
+    }
+
+    /// Convenience for callers holding leads by identity key: every lead is a candidate, and the keys
+    /// that name `phone:`/`email:` identities are taken as held.
+    public func plan(_ submissions: [LeadSubmission], processed: Set<String>, leadsByKey: [String: LeadState],
+                     customersByKey: [String: CustomerMatch], now: Date,
+                     newID: () -> UUID = { UUID() }) -> LeadPlan {
+        var unique: [UUID: LeadState] = [:]
+        for l in leadsByKey.values { unique[l.id] = l }
+        return self.plan(submissions, processed: processed, candidates: Array(unique.values),
+                         identityOwners: leadsByKey.mapValues(\.id), customersByKey: customersByKey, now: now, newID: newID)
+    }
 
     /// - Parameters:
     ///   - submissions: in delivery order.
     ///   - processed: `source\u{1F}messageID` of messages already in the ledger.
-    ///   - leadsByKey: existing leads by identity key.
+    ///   - candidates: existing leads sharing a blocking key with some submission.
+    ///   - identityOwners: which lead holds each exact identity key (`phone:…`, `email:…`).
     ///   - customersByKey: existing customers by identity key.
     ///   - now: receive time.
     ///   - newID: makes ids for new leads (injectable for tests).
-    public func plan(_ submissions: [LeadSubmission], processed: Set<String>, leadsByKey: [String: LeadState],
-                     customersByKey: [String: CustomerMatch], now: Date,
+    ///   - submissionProfiles: the submissions' profiles when the caller already made them (same order).
+    ///   - profileOf: a lead's profile; callers may answer from a cache keyed by id and touch count.
+    public func plan(_ submissions: [LeadSubmission], processed: Set<String>, candidates: [LeadState],
+                     identityOwners: [String: UUID], customersByKey: [String: CustomerMatch], now: Date,
+                     submissionProfiles: [MatchProfile]? = nil,
+                     profileOf: (LeadState) -> MatchProfile = { MatchProfile($0.personRecord) },
                      newID: () -> UUID = { UUID() }) -> LeadPlan {
         var plan = LeadPlan()
         var seen = processed
-        var keyOwner: [String: UUID] = leadsByKey.mapValues(\.id)
-        for lead in leadsByKey.values { plan.leads[lead.id] = lead }
+        var keyOwner = identityOwners
+        var profiles: [UUID: MatchProfile] = [:]
+        var index: [String: [UUID]] = [:]
+        var indexed: [UUID: Set<String>] = [:]
+        func reindex(_ id: UUID, record: Bool, profile: MatchProfile? = nil) {
+            let p = profile ?? profileOf(plan.leads[id]!)
+            profiles[id] = p
+            for k in p.blockingKeys where indexed[id, default: []].insert(k).inserted {
+                index[k, default: []].append(id)
+                if record { plan.newBlockingKeys.append((k, id)) }
+            }
+        }
+        // Callers pass candidates in a stable order (the store reads them by id); keep it for determinism.
+        for l in candidates {
+            plan.leads[l.id] = l
+            reindex(l.id, record: false)
+        }
         var touched: Set<UUID> = []
 
-        for s in submissions {
+        for (n, s) in submissions.enumerated() {
             let ledgerKey = Self.ledgerKey(source: s.source, messageID: s.messageID)
             guard seen.insert(ledgerKey).inserted else {
                 plan.decisions.append(.init(submission: s, outcome: .duplicateMessage))
@@ -143,10 +197,26 @@ public struct LeadPlanner: Sendable {
             }
             let keys = IdentityKey.keys(of: s)
             let time = s.submittedAt ?? now
+            let profile = submissionProfiles?[n] ?? MatchProfile(s.personRecord)
+            var best: (id: UUID, score: MatchScore)?
+            var considered = Set<UUID>()
+            // Strong keys first, and a bounded number of comparisons: a common name in a busy district
+            // must not turn one record into thousands of comparisons.
+            scan: for k in profile.blockingKeys.sorted(by: { Self.keyRank($0) < Self.keyRank($1) }) {
+                for id in index[k] ?? [] where considered.insert(id).inserted {
+                    if considered.count > self.maxCandidates { break scan }
+                    let sc = self.matcher.compare(profile, profiles[id]!)
+                    // Ties go to the lead considered first: identifying keys, then store order.
+                    if best == nil || sc.score > best!.score.score {
+                        best = (id, sc)
+                    }
+                }
+            }
             var decision: LeadPlan.Decision
-            if let matchedKey = keys.first(where: { keyOwner[$0] != nil }), let id = keyOwner[matchedKey] {
-                plan.leads[id]!.absorb(s, at: time)
-                decision = .init(submission: s, outcome: .merged, leadID: id, matchedKey: matchedKey)
+            if let b = best, b.score.score >= self.matcher.matchThreshold {
+                plan.leads[b.id]!.absorb(s, at: time)
+                decision = .init(submission: s, outcome: .merged, leadID: b.id,
+                                 matchedKey: keys.first { keyOwner[$0] == b.id })
             } else {
                 let id = newID()
                 var lead = LeadState(id: id, source: s.source, channel: s.channel, firstSeenAt: time, lastSeenAt: time)
@@ -154,9 +224,14 @@ public struct LeadPlanner: Sendable {
                 plan.leads[id] = lead
                 plan.createdLeadIDs.insert(id)
                 decision = .init(submission: s, outcome: .created, leadID: id)
+                if let b = best, b.score.score >= self.matcher.reviewThreshold { decision.possibleDuplicateOf = b.id }
             }
+            decision.score = best?.score.score
+            decision.reasons = best?.score.reasons ?? []
             let leadID = decision.leadID!
             touched.insert(leadID)
+            // A new lead is exactly its first submission; a merged one has changed and is profiled again.
+            reindex(leadID, record: true, profile: decision.outcome == .created ? profile : nil)
             for k in keys where keyOwner[k] == nil {
                 keyOwner[k] = leadID
                 plan.newIdentities.append((k, leadID))
@@ -170,9 +245,29 @@ public struct LeadPlanner: Sendable {
             plan.decisions.append(decision)
         }
         plan.leads = plan.leads.filter { touched.contains($0.key) }
+        plan.profiles = profiles.filter { touched.contains($0.key) }
+        plan.newBlockingKeys = plan.newBlockingKeys.filter { touched.contains($0.leadID) }
         return plan
     }
 
     /// The ledger's key for a message.
     public static func ledgerKey(source: String, messageID: String) -> String { source + "\u{1F}" + messageID }
+}
+
+extension LeadSubmission {
+    /// What the matcher compares.
+    public var personRecord: PersonRecord {
+        PersonRecord(id: self.messageID, name: self.name, phone: self.phone, email: self.email, company: self.company,
+                     address: self.address, birthDate: self.fields["birth_date"]?.stringValue,
+                     nationalID: self.fields["national_id"]?.stringValue)
+    }
+}
+
+extension LeadState {
+    /// What the matcher compares.
+    public var personRecord: PersonRecord {
+        PersonRecord(id: self.id.uuidString, name: self.name, phone: self.phone, email: self.email, company: self.company,
+                     address: self.address, birthDate: self.fields["birth_date"]?.stringValue,
+                     nationalID: self.fields["national_id"]?.stringValue)
+    }
 }

@@ -15,6 +15,7 @@ public struct InboundMessage: Sendable {
 public enum DemoData {
     static let surnames = ["张", "王", "李", "赵", "陈", "刘", "杨", "黄", "周", "吴", "徐", "孙"]
     static let given = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "军", "涛"]
+    static let given2 = ["华", "明", "玲", "强", "平", "红", "飞", "斌", "丽", "春", "兰", "峰", "霞", "超", "英", "东", "梅", "刚", "琴", "辉"]
     static let companies = ["上海星河科技有限公司", "北京远航信息技术有限公司", "深圳云图网络有限公司", "Acme Trading Ltd", "杭州青木电子商务有限公司"]
     static let sources = ["site-main", "landing-spring", "partner-portal"]
 
@@ -22,7 +23,9 @@ public enum DemoData {
     public static func person(_ i: Int, run: String) -> (name: String, phone: String, email: String) {
         let base = Int(UInt64(bitPattern: StableHash.fnv1a64(run)) % 90) * 1_000_000
         let phone = "139" + String(format: "%08d", (base + i) % 100_000_000)
+        // Distinct people must look distinct to the matcher: 2,880 names, and each its own street number.
         let name = Self.surnames[i % Self.surnames.count] + Self.given[(i / Self.surnames.count) % Self.given.count]
+            + Self.given2[(i / (Self.surnames.count * Self.given.count)) % Self.given2.count]
         return (name, phone, "user\(i).\(run)@example.cn")
     }
 
@@ -42,7 +45,7 @@ public enum DemoData {
             "name": .string(phoneStyle == 0 ? p.name : " " + p.name + " "),
             "phone": .string(phone),
             "company": .string(Self.companies[i % Self.companies.count]),
-            "address": .string("上海市浦东新区世纪大道\(i % 200 + 1)号"),
+            "address": .string("上海市浦东新区世纪大道\(i + 1)号"),
             "message": .string("想了解企业版报价，请联系我。"),
             "submitted_at": .string("2026-11-25T09:\(String(format: "%02d", i % 60)):00+08:00"),
             "utm": .object(["utm_source": .string("baidu"), "utm_campaign": .string("winter-\(i % 3)")]),

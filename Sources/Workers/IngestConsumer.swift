@@ -51,9 +51,10 @@ public final class IngestConsumer: Sendable {
         logger[metadataKey: "amqp.queue"] = "\(self.options.queue)"
         logger[metadataKey: "worker"] = "\(index)"
         var backoff = Backoff(maximum: self.options.maxBackoff)
+        let cache = ProfileCache()  // this thread's own
         while !stop.isSet {
             do {
-                try self.session(index: index, stop: stop, logger: logger, backoff: &backoff)
+                try self.session(index: index, stop: stop, logger: logger, backoff: &backoff, cache: cache)
             } catch {
                 let wait = backoff.next()
                 logger.warning("ingest session ended; reconnecting", metadata: [
@@ -64,7 +65,8 @@ public final class IngestConsumer: Sendable {
         logger.info("ingest consumer stopped")
     }
 
-    private func session(index: Int, stop: StopSignal, logger: Logger, backoff: inout Backoff) throws {
+    private func session(index: Int, stop: StopSignal, logger: Logger, backoff: inout Backoff,
+                         cache: ProfileCache) throws {
         let consumer = try AMQPConnection(configuration: self.settings.amqpConfiguration(name: "rapport-ingest-\(self.options.queue)-\(index)"))
         defer { consumer.close() }
         let publisher = try AMQPConnection(configuration: self.settings.amqpConfiguration(name: "rapport-ingest-publish-\(index)"))
@@ -97,7 +99,7 @@ public final class IngestConsumer: Sendable {
                 batch.append(d)
             }
             try self.process(batch, consumer: consumer, publisher: publisher, db: &db, pending: &pending,
-                             stop: stop, logger: logger)
+                             stop: stop, logger: logger, cache: cache)
             // Under steady load the idle branch above never runs; the publisher must still beat.
             try publisher.pump()
         }
@@ -107,7 +109,7 @@ public final class IngestConsumer: Sendable {
 
     private func process(_ batch: [AMQPDelivery], consumer: AMQPConnection, publisher: AMQPConnection,
                          db: inout PGConnection?, pending: inout [AMQPDelivery], stop: StopSignal,
-                         logger: Logger) throws {
+                         logger: Logger, cache: ProfileCache) throws {
         var accepted: [LeadSubmission] = []
         var acceptedDeliveries: [AMQPDelivery] = []
         var rejected: [(AMQPDelivery, InboundRejection)] = []
@@ -134,7 +136,7 @@ public final class IngestConsumer: Sendable {
                     db?.close()
                     db = try PGConnection(self.settings.postgresURL)
                 }
-                plan = try LeadStore(connection: db!).ingest(accepted)
+                plan = try LeadStore(connection: db!, profileCache: cache).ingest(accepted)
             } catch let e as PGError where !e.isTransient {
                 // Something in this batch the database refuses: find it record by record.
                 logger.warning("batch refused; retrying one by one", metadata: ["pg.sqlstate": "\(e.sqlState ?? "")"])

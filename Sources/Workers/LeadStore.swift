@@ -11,11 +11,14 @@ import RapportPostgres
 /// seeing the other's commit. No advisory locks, so no lock-table growth with batch size.
 public struct LeadStore: Sendable {
     public let connection: PGConnection
+    /// Match profiles of leads seen before, so candidates need not be profiled again. Defaults to none.
+    public var profileCache: ProfileCache?
     /// How often a batch is re-planned after losing a race before giving up (as a transient error).
     public var maxConflictRetries = 8
 
-    public init(connection: PGConnection) {
+    public init(connection: PGConnection, profileCache: ProfileCache? = nil) {
         self.connection = connection
+        self.profileCache = profileCache
     }
 
     /// Another transaction claimed a message id or identity key this batch planned to take.
@@ -39,11 +42,24 @@ public struct LeadStore: Sendable {
         }
     }
 
+    /// Transaction-scoped lock that serialises identity decisions across workers, so two copies of one
+    /// person arriving together (even sharing no phone or email) are judged one after the other.
+    static let resolutionLock: Int64 = 0x5241_5050_4f52_5431  // "RAPPORT1"
+
+    /// Candidates per blocking key at most: a key shared by more leads says little and costs much.
+    static let maxCandidatesPerKey = 16
+
     private func ingestInTransaction(_ submissions: [LeadSubmission], now: Date) throws -> LeadPlan {
         let db = self.connection
-        var keys = Set<String>()
-        for s in submissions { keys.formUnion(IdentityKey.keys(of: s)) }
-        let keyList = Array(keys)
+        try db.query("select pg_advisory_xact_lock($1)", [Self.resolutionLock])
+        var identityKeys = Set<String>()
+        var blockingKeys = Set<String>()
+        let profiles = submissions.map { MatchProfile($0.personRecord) }
+        for (s, p) in zip(submissions, profiles) {
+            identityKeys.formUnion(IdentityKey.keys(of: s))
+            blockingKeys.formUnion(p.blockingKeys)
+        }
+        let keyList = Array(identityKeys)
 
         var processed = Set<String>()
         let ledger = try db.query(
@@ -57,28 +73,14 @@ public struct LeadStore: Sendable {
             processed.insert(LeadPlanner.ledgerKey(source: row["source"] ?? "", messageID: row["message_id"] ?? ""))
         }
 
-        var leadsByKey: [String: LeadState] = [:]
+        var owners: [String: UUID] = [:]
+        var candidates: [LeadState] = []
         var customersByKey: [String: CustomerMatch] = [:]
         if !keyList.isEmpty {
-            // Lock the leads this batch may change, in id order, so concurrent merges never lose an update.
-            let leads = try db.query(
-                """
-                select i.key, l.id, l.name, l.phone, l.email, l.company, l.address, l.source, l.channel,
-                       l.utm::text as utm, l.fields::text as fields, l.customer_id, l.touch_count,
-                       l.first_seen_at, l.last_seen_at
-                from unnest($1::text[]) as k(key)
-                join lead_identities i on i.key = k.key
-                join leads l on l.id = i.lead_id
-                order by l.id
-                for update of l
-                """, [keyList])
-            for row in leads {
-                leadsByKey[try row.decode("key")] = LeadState(
-                    id: try row.decode("id"), name: row["name"], phone: row["phone"], email: row["email"],
-                    company: row["company"], address: row["address"], source: try row.decode("source"),
-                    channel: try row.decode("channel"), utm: Self.object(row["utm"]), fields: Self.object(row["fields"]),
-                    customerID: try row.decodeIfPresent("customer_id"), touchCount: try row.decode("touch_count"),
-                    firstSeenAt: try row.decode("first_seen_at"), lastSeenAt: try row.decode("last_seen_at"))
+            for row in try db.query(
+                "select i.key, i.lead_id from unnest($1::text[]) as k(key) join lead_identities i on i.key = k.key",
+                [keyList]) {
+                owners[try row.decode("key")] = try row.decode("lead_id")
             }
             let customers = try db.query(
                 """
@@ -92,10 +94,39 @@ public struct LeadStore: Sendable {
                     id: try row.decode("id"), owner: row["owner"], name: row["name"])
             }
         }
+        if !blockingKeys.isEmpty || !owners.isEmpty {
+            // Lock the leads this batch may change, in id order, so concurrent merges never lose an update.
+            let leads = try db.query(
+                """
+                select l.id, l.name, l.phone, l.email, l.company, l.address, l.source, l.channel,
+                       l.utm::text as utm, l.fields::text as fields, l.customer_id, l.touch_count,
+                       l.first_seen_at, l.last_seen_at
+                from leads l
+                where l.id in (
+                    select c.lead_id from unnest($1::text[]) as k(key)
+                    cross join lateral (select lead_id from lead_keys where key = k.key limit $2) c
+                    union select unnest($3::uuid[]))
+                order by l.id
+                for update
+                """, [Array(blockingKeys), Self.maxCandidatesPerKey, owners.values.map { $0.uuidString.lowercased() }])
+            for row in leads {
+                candidates.append(LeadState(
+                    id: try row.decode("id"), name: row["name"], phone: row["phone"], email: row["email"],
+                    company: row["company"], address: row["address"], source: try row.decode("source"),
+                    channel: try row.decode("channel"), utm: Self.object(row["utm"]), fields: Self.object(row["fields"]),
+                    customerID: try row.decodeIfPresent("customer_id"), touchCount: try row.decode("touch_count"),
+                    firstSeenAt: try row.decode("first_seen_at"), lastSeenAt: try row.decode("last_seen_at")))
+            }
+        }
 
-        let plan = LeadPlanner().plan(submissions, processed: processed, leadsByKey: leadsByKey,
-                                      customersByKey: customersByKey, now: now)
+        let cache = self.profileCache
+        let plan = LeadPlanner().plan(
+            submissions, processed: processed, candidates: candidates, identityOwners: owners,
+            customersByKey: customersByKey, now: now, submissionProfiles: profiles,
+            profileOf: { lead in cache?.profile(of: lead) ?? MatchProfile(lead.personRecord) })
         try self.write(plan, now: now)
+        // Cached only once written; a rolled-back batch leaves stale entries, which the touch count exposes.
+        if let cache { for (id, p) in plan.profiles { cache.store(p, id: id, touchCount: plan.leads[id]?.touchCount ?? 0) } }
         return plan
     }
 
@@ -114,6 +145,7 @@ public struct LeadStore: Sendable {
         // insert wait for it and then come back short.
         var ledger = JSONRowsWriter(capacity: plan.decisions.count * 400)
         var events = JSONRowsWriter()
+        var candidatesRows = JSONRowsWriter()
         let accepted = plan.decisions.filter { $0.outcome != .duplicateMessage }
             .sorted { ($0.submission.source, $0.submission.messageID) < ($1.submission.source, $1.submission.messageID) }
         for d in accepted {
@@ -135,7 +167,25 @@ public struct LeadStore: Sendable {
             ledger.field("utm", json: .object(s.utm))
             ledger.field("fields", json: .object(s.fields))
             ledger.field("submitted_at", s.submittedAt.map(Self.iso))
+            ledger.field("score", d.score.map { String(format: "%.2f", $0) })
+            ledger.field("reasons", json: .array(d.reasons.map { .string($0.description) }))
             ledger.endRow()
+            if let other = d.possibleDuplicateOf {
+                candidatesRows.beginRow()
+                candidatesRows.field("lead_id", leadID)
+                candidatesRows.field("candidate_lead_id", text(other))
+                candidatesRows.field("score", String(format: "%.2f", d.score ?? 0))
+                candidatesRows.field("reasons", json: .array(d.reasons.map { .string($0.description) }))
+                candidatesRows.field("source", s.source)
+                candidatesRows.field("message_id", s.messageID)
+                candidatesRows.endRow()
+                Self.event(&events, "customer.possible_duplicate", id: "customer.possible_duplicate:\(s.source)/\(s.messageID)",
+                           leadID: leadID, s, at: nowText) { w in
+                    w.field("candidate_lead_id", text(other))
+                    w.field("score", String(format: "%.2f", d.score ?? 0))
+                }
+            }
+
             if d.outcome == .created {
                 Self.event(&events, "lead.created", id: "lead.created:" + leadID, leadID: leadID, s, at: nowText)
             }
@@ -153,12 +203,12 @@ public struct LeadStore: Sendable {
         let inserted = try db.query(
             """
             insert into inbound_ledger (source, message_id, channel, outcome, lead_id, customer_id, name, phone,
-                                        email, company, address, message, utm, fields, submitted_at)
+                                        email, company, address, message, utm, fields, submitted_at, score, reasons)
             select source, message_id, channel, outcome, lead_id, customer_id, name, phone, email, company,
-                   address, message, utm, fields, submitted_at
+                   address, message, utm, fields, submitted_at, score, reasons
             from jsonb_to_recordset($1::jsonb) as x(source text, message_id text, channel text, outcome text,
                  lead_id uuid, customer_id uuid, name text, phone text, email text, company text, address text,
-                 message text, utm jsonb, fields jsonb, submitted_at timestamptz)
+                 message text, utm jsonb, fields jsonb, submitted_at timestamptz, score float8, reasons jsonb)
             on conflict (source, message_id) do nothing
             returning 1
             """, [ledger.finish()])
@@ -210,9 +260,28 @@ public struct LeadStore: Sendable {
                 where l.id = x.id
                 """, [updated.finish()])
         }
+        if !plan.newBlockingKeys.isEmpty {
+            let sorted = plan.newBlockingKeys.sorted { $0.key < $1.key }
+            try db.query(
+                """
+                insert into lead_keys (key, lead_id)
+                select k, l from unnest($1::text[], $2::uuid[]) as x(k, l)
+                on conflict do nothing
+                """, [sorted.map(\.key), sorted.map { text($0.leadID) }])
+        }
+        if candidatesRows.count > 0 {
+            try db.query(
+                """
+                insert into duplicate_candidates (lead_id, candidate_lead_id, score, reasons, source, message_id)
+                select lead_id, candidate_lead_id, score, reasons, source, message_id
+                from jsonb_to_recordset($1::jsonb) as x(lead_id uuid, candidate_lead_id uuid, score float8,
+                     reasons jsonb, source text, message_id text)
+                """, [candidatesRows.finish()])
+        }
         if events.count > 0 {
             try Outbox.enqueue(rows: events.finish(), on: db)
         }
+
     }
 
     private static func leadRow(_ w: inout JSONRowsWriter, _ l: LeadState, id: String) {
@@ -280,5 +349,29 @@ public enum Outbox {
             select message_id, routing_key, payload
             from jsonb_to_recordset($1::jsonb) as x(message_id text, routing_key text, payload jsonb)
             """, [rows])
+    }
+}
+
+/// Match profiles by lead id and touch count (a merge bumps the count, so a changed lead is never served
+/// stale). Bounded: cleared when full.
+///
+/// - Important: `@unchecked Sendable` because each ingest consumer owns one and uses it from its own
+///   thread only.
+public final class ProfileCache: @unchecked Sendable {
+    private var entries: [UUID: (touchCount: Int, profile: MatchProfile)] = [:]
+    public let capacity: Int
+
+    public init(capacity: Int = 200_000) { self.capacity = capacity }
+
+    func profile(of lead: LeadState) -> MatchProfile {
+        if let e = self.entries[lead.id], e.touchCount == lead.touchCount { return e.profile }
+        let p = MatchProfile(lead.personRecord)
+        self.store(p, id: lead.id, touchCount: lead.touchCount)
+        return p
+    }
+
+    func store(_ p: MatchProfile, id: UUID, touchCount: Int) {
+        if self.entries.count >= self.capacity { self.entries.removeAll(keepingCapacity: true) }
+        self.entries[id] = (touchCount, p)
     }
 }

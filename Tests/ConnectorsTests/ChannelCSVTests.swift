@@ -63,8 +63,12 @@ struct ChannelCSVTests {
         #expect(badDate?.code == .invalidField)
         #expect(badDate?.field == "提交时间")
 
+        // The shipped import mapping lets rows without phone or email through (imports may identify people by
+        // name and address; the import queue's decoder decides). A mapping that demands a contact says where.
+        #expect(ChannelFixtures.rejection(decoder.decodeRow(header: header, row: ["张伟", "", "", ""], line: 9, source: "crm")) == nil)
+        let strict = try MappedDecoder(mapping: ChannelFixtures.mapping(json: #"{"channel":"csv","format":"csv","fields":{"name":"姓名","phone":"手机","email":"邮箱"},"required_any":["phone","email"]}"#))
         let noContact = ChannelFixtures.rejection(
-            decoder.decodeRow(header: header, row: ["张伟", "", "", ""], line: 9, source: "crm"))
+            strict.decodeRow(header: header, row: ["张伟", "", "", ""], line: 9, source: "crm"))
         #expect(noContact?.code == .missingContact)
         #expect(noContact?.reason.hasPrefix("Line 9: ") == true)
 

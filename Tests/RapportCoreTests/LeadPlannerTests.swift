@@ -21,19 +21,19 @@ import Testing
 
     @Test func samePhoneInOneBatchIsOneLead() {
         let plan = LeadPlanner().plan(
-            [sub("1", name: "张伟", phone: "+8613800138000"), sub("2", phone: "+8613800138000", email: "zw@x.cn")],
+            [sub("1", name: "张伟", phone: "+8613812345678"), sub("2", phone: "+8613812345678", email: "zw@x.cn")],
             processed: [], leadsByKey: [:], customersByKey: [:], now: self.now, newID: self.ids())
         #expect(plan.decisions.map(\.outcome) == [.created, .merged])
         #expect(plan.leads.count == 1)
         let lead = plan.leads.values.first!
         #expect(lead.name == "张伟" && lead.email == "zw@x.cn" && lead.touchCount == 2)
-        #expect(Set(plan.newIdentities.map(\.key)) == ["phone:+8613800138000", "email:zw@x.cn"])
-        #expect(plan.decisions[1].matchedKey == "phone:+8613800138000")
+        #expect(Set(plan.newIdentities.map(\.key)) == ["phone:+8613812345678", "email:zw@x.cn"])
+        #expect(plan.decisions[1].matchedKey == "phone:+8613812345678")
     }
 
     @Test func emailMatchesWhenPhoneDiffers() {
         let plan = LeadPlanner().plan(
-            [sub("1", phone: "+8613800138000", email: "a@b.cn"), sub("2", phone: "+8613900139000", email: "a@b.cn")],
+            [sub("1", phone: "+8613812345678", email: "a@b.cn"), sub("2", phone: "+8613900139000", email: "a@b.cn")],
             processed: [], leadsByKey: [:], customersByKey: [:], now: self.now, newID: self.ids())
         #expect(plan.decisions.map(\.outcome) == [.created, .merged])
         #expect(plan.decisions[1].matchedKey == "email:a@b.cn")
@@ -43,12 +43,12 @@ import Testing
 
     @Test func laterSubmissionFillsButNeverOverwritesOrBlanks() {
         let id = UUID()
-        let existing = LeadState(id: id, name: "王芳", phone: "+8613800138000", company: nil, source: "site",
+        let existing = LeadState(id: id, name: "王芳", phone: "+8613812345678", company: nil, source: "site",
                                  channel: "webform", fields: ["budget": "10万"], touchCount: 1,
                                  firstSeenAt: self.now, lastSeenAt: self.now)
         let plan = LeadPlanner().plan(
-            [sub("9", name: nil, phone: "+8613800138000", company: "星河科技", fields: ["budget": "50万", "seats": 20])],
-            processed: [], leadsByKey: ["phone:+8613800138000": existing], customersByKey: [:], now: self.now)
+            [sub("9", name: nil, phone: "+8613812345678", company: "星河科技", fields: ["budget": "50万", "seats": 20])],
+            processed: [], leadsByKey: ["phone:+8613812345678": existing], customersByKey: [:], now: self.now)
         let lead = plan.leads[id]!
         #expect(lead.name == "王芳")            // not blanked by a form without a name
         #expect(lead.company == "星河科技")      // filled
@@ -60,7 +60,7 @@ import Testing
 
     @Test func processedAndRepeatedMessageIDsChangeNothing() {
         let plan = LeadPlanner().plan(
-            [sub("1", phone: "+8613800138000"), sub("1", phone: "+8613800138000"), sub("2", email: "x@y.cn")],
+            [sub("1", phone: "+8613812345678"), sub("1", phone: "+8613812345678"), sub("2", email: "x@y.cn")],
             processed: [LeadPlanner.ledgerKey(source: "site", messageID: "2")], leadsByKey: [:], customersByKey: [:],
             now: self.now, newID: self.ids())
         #expect(plan.decisions.map(\.outcome) == [.created, .duplicateMessage, .duplicateMessage])
@@ -70,7 +70,7 @@ import Testing
 
     @Test func sameMessageIDFromAnotherSourceIsAnotherMessage() {
         let plan = LeadPlanner().plan(
-            [sub("1", source: "a", phone: "+8613800138000"), sub("1", source: "b", phone: "+8613800138000")],
+            [sub("1", source: "a", phone: "+8613812345678"), sub("1", source: "b", phone: "+8613812345678")],
             processed: [], leadsByKey: [:], customersByKey: [:], now: self.now)
         #expect(plan.decisions.map(\.outcome) == [.created, .merged])
     }
@@ -88,15 +88,15 @@ import Testing
     }
 
     @Test func untouchedExistingLeadsAreNotRewritten() {
-        let a = LeadState(id: UUID(), phone: "+8613800138000", source: "s", channel: "webform", firstSeenAt: self.now, lastSeenAt: self.now)
+        let a = LeadState(id: UUID(), phone: "+8613812345678", source: "s", channel: "webform", firstSeenAt: self.now, lastSeenAt: self.now)
         let b = LeadState(id: UUID(), email: "b@b.cn", source: "s", channel: "webform", firstSeenAt: self.now, lastSeenAt: self.now)
-        let plan = LeadPlanner().plan([sub("1", phone: "+8613800138000")], processed: [],
-                                      leadsByKey: ["phone:+8613800138000": a, "email:b@b.cn": b], customersByKey: [:], now: self.now)
+        let plan = LeadPlanner().plan([sub("1", phone: "+8613812345678")], processed: [],
+                                      leadsByKey: ["phone:+8613812345678": a, "email:b@b.cn": b], customersByKey: [:], now: self.now)
         #expect(Set(plan.leads.keys) == [a.id])
     }
 
     @Test func keysPutPhoneFirst() {
-        #expect(IdentityKey.keys(of: sub("1", phone: "+8613800138000", email: "a@b.cn")) == ["phone:+8613800138000", "email:a@b.cn"])
+        #expect(IdentityKey.keys(of: sub("1", phone: "+8613812345678", email: "a@b.cn")) == ["phone:+8613812345678", "email:a@b.cn"])
         #expect(IdentityKey.keys(of: sub("1")) == [])
     }
 }

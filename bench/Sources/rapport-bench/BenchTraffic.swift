@@ -1,4 +1,5 @@
 import Foundation
+import Workers
 
 /// The bench's web-form traffic: distinct people with JSON bodies of a chosen size, a fraction of
 /// repeats of earlier people (reformatted phone, upper-case email, new message id), and a fixed-width
@@ -61,11 +62,12 @@ struct BenchTraffic {
         let d = Array(digits)
         let phone = repeated ? "+86 " + String(d[0..<3]) + "-" + String(d[3..<7]) + "-" + String(d[7...]) : digits
         let email = "user\(number).\(run)@example.cn"
-        let name = Self.surnames[i % Self.surnames.count] + Self.given[(i / Self.surnames.count) % Self.given.count]
+        // Distinct people look distinct (as in DemoData): three-character names and their own street numbers.
+        let name = DemoData.person(i, run: "").name
         let source = Self.sources[i % Self.sources.count]
         let head = """
             {"name":"\(name)","phone":"\(phone)","email":"\(repeated ? email.uppercased() : email)",\
-            "company":"\(Self.companies[i % Self.companies.count])","address":"上海市浦东新区世纪大道\(i % 200 + 1)号",\
+            "company":"\(Self.companies[i % Self.companies.count])","address":"上海市浦东新区世纪大道\(i + 1)号",\
             "message":"想了解企业版报价，请联系我。","submitted_at":"2026-11-25T09:\(String(format: "%02d", k % 60)):00+08:00",\
             "utm":{"utm_source":"baidu","utm_campaign":"winter-\(i % 3)"},\
             "fields":{"budget":"10-50万","seats":\(10 + i % 90),"bench_sent_at":
