@@ -38,6 +38,8 @@ public struct RejectionCode: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let storageRejected = RejectionCode(rawValue: "storage_rejected")
     /// The message was redelivered too many times without succeeding (`delivery_limit`).
     public static let deliveryLimit = RejectionCode(rawValue: "delivery_limit")
+    /// No connector is configured for the message ("unknown_connector").
+    public static let unknownConnector = RejectionCode(rawValue: "unknown_connector")
 }
 
 /// Why an inbound message was rejected: a stable ``RejectionCode`` plus one sentence for humans.
@@ -94,6 +96,8 @@ public struct InboundEnvelope: Sendable {
     public var timestamp: Date?
     /// The raw message body.
     public var body: [UInt8]
+    /// The AMQP `type` property; the ads queue reads the connector name from it. Defaults to `nil`.
+    public var type: String?
 
     /// Creates an envelope.
     ///

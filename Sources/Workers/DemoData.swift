@@ -8,6 +8,12 @@ public struct InboundMessage: Sendable {
     public var routingKey: String
     public var body: [UInt8]
     public var properties: AMQPProperties
+
+    public init(routingKey: String, body: [UInt8], properties: AMQPProperties) {
+        self.routingKey = routingKey
+        self.body = body
+        self.properties = properties
+    }
 }
 
 /// Made-up web-form traffic for the quickstart, tests and benches: people, repeats in other formatting,

@@ -13,12 +13,12 @@ import RapportPostgres
 public final class IngestConsumer: Sendable {
     public struct Options: Sendable {
         public var queue: String
-        public var decoder: WebFormDecoder
+        public var decoder: any InboundDecoder
         public var prefetch: Int
         public var batchSize: Int
         public var batchWait: Duration
         public var maxBackoff: Duration
-        public init(queue: String, decoder: WebFormDecoder, prefetch: Int = 1000, batchSize: Int = 500,
+        public init(queue: String, decoder: any InboundDecoder, prefetch: Int = 1000, batchSize: Int = 500,
                     batchWait: Duration = .milliseconds(5), maxBackoff: Duration = .seconds(5)) {
             self.queue = queue
             self.decoder = decoder
@@ -114,10 +114,11 @@ public final class IngestConsumer: Sendable {
         var acceptedDeliveries: [AMQPDelivery] = []
         var rejected: [(AMQPDelivery, InboundRejection)] = []
         for d in batch {
-            let envelope = InboundEnvelope(
+            var envelope = InboundEnvelope(
                 exchange: d.exchange, routingKey: d.routingKey, messageID: d.properties.messageID,
                 appID: d.properties.appID, contentType: d.properties.contentType,
                 timestamp: d.properties.timestamp, body: d.body)
+            envelope.type = d.properties.type
             switch self.options.decoder.decode(envelope) {
             case .success(let s):
                 accepted.append(s)

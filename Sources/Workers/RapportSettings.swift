@@ -25,6 +25,11 @@ public struct RapportSettings: Sendable, Codable {
     public var maxBodyBytes: Int = 65_536
     /// Longest wait between reconnect attempts. Defaults to `5000` ms.
     public var maxBackoffMilliseconds: Int = 5_000
+    /// Folder of channel mappings (`<channel>/mapping.json`). Defaults to `connectors`.
+    public var connectorsPath: String = "connectors"
+    /// The key Google Ads sends as `google_key` (set it from the environment, never in a committed file).
+    /// Without it Google Ads leads are dead-lettered as `unknown_connector`. Defaults to none.
+    public var googleAdsKey: String?
 
     public init() {}
 
@@ -32,7 +37,7 @@ public struct RapportSettings: Sendable, Codable {
         case amqpURL = "amqp_url", postgresURL = "postgres_url", topologyPath = "topology"
         case prefetch, batchSize = "batch_size", batchWaitMilliseconds = "batch_wait_ms"
         case consumersPerQueue = "consumers", maxBodyBytes = "max_body_bytes"
-        case maxBackoffMilliseconds = "max_backoff_ms"
+        case maxBackoffMilliseconds = "max_backoff_ms", connectorsPath = "connectors", googleAdsKey = "google_ads_key"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -47,6 +52,8 @@ public struct RapportSettings: Sendable, Codable {
         self.consumersPerQueue = try c.decodeIfPresent(Int.self, forKey: .consumersPerQueue) ?? d.consumersPerQueue
         self.maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
         self.maxBackoffMilliseconds = try c.decodeIfPresent(Int.self, forKey: .maxBackoffMilliseconds) ?? d.maxBackoffMilliseconds
+        self.connectorsPath = try c.decodeIfPresent(String.self, forKey: .connectorsPath) ?? d.connectorsPath
+        self.googleAdsKey = try c.decodeIfPresent(String.self, forKey: .googleAdsKey)
     }
 
     /// Reads a settings file (JSON); missing keys keep their defaults.
@@ -65,6 +72,8 @@ public struct RapportSettings: Sendable, Codable {
         if let v = env["RAPPORT_BATCH_SIZE"].flatMap(Int.init) { s.batchSize = v }
         if let v = env["RAPPORT_CONSUMERS"].flatMap(Int.init) { s.consumersPerQueue = v }
         if let v = env["RAPPORT_MAX_BODY_BYTES"].flatMap(Int.init) { s.maxBodyBytes = v }
+        if let v = env["RAPPORT_CONNECTORS"] { s.connectorsPath = v }
+        if let v = env["RAPPORT_GOOGLE_ADS_KEY"], !v.isEmpty { s.googleAdsKey = v }
         return s
     }
 

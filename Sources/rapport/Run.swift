@@ -48,9 +48,20 @@ struct Run: AsyncParsableCommand {
             // Consumers go last: on shutdown they stop taking work first, before what they depend on.
             for q in topology.queues(withPrefix: "rapport.inbound.") {
                 let channel = String(q.name.dropFirst("rapport.inbound.".count))
-                var decoder = WebFormDecoder(channel: channel, maxBodyBytes: settings.maxBodyBytes)
-                // Imported records may name a person by address, birth date or national id instead.
-                decoder.acceptsOtherIdentity = channel == "import"
+                let decoder: any InboundDecoder
+                if channel == "ads" {
+                    let ads = AdsDecoder(connectorsDirectory: settings.connectorsPath, googleAdsKey: settings.googleAdsKey,
+                                         maxBodyBytes: settings.maxBodyBytes)
+                    for (name, why) in ads.unavailable {
+                        logger.warning("ad connector unavailable; its leads will be dead-lettered", metadata: ["connector": "\(name)", "why": "\(why)"])
+                    }
+                    decoder = ads
+                } else {
+                    var web = WebFormDecoder(channel: channel, maxBodyBytes: settings.maxBodyBytes)
+                    // Imported records may name a person by address, birth date or national id instead.
+                    web.acceptsOtherIdentity = channel == "import"
+                    decoder = web
+                }
                 let options = IngestConsumer.Options(
                     queue: q.name, decoder: decoder,
                     prefetch: settings.prefetch, batchSize: settings.batchSize,
