@@ -61,27 +61,10 @@ public struct WebFormDecoder: Sendable {
     ]
 
     private func decodeThrowing(_ envelope: InboundEnvelope) throws(InboundRejection) -> LeadSubmission {
-        if envelope.body.count > self.maxBodyBytes {
-            throw InboundRejection(
-                code: .bodyTooLarge,
-                reason: "Body is \(envelope.body.count) bytes, more than the limit of \(self.maxBodyBytes) bytes.")
-        }
-        try Self.checkContentType(envelope.contentType)
+        let (messageID, source) = try InboundChecks.envelope(
+            envelope, maxBodyBytes: self.maxBodyBytes, routingChannel: self.channel)
 
-        guard let messageID = envelope.messageID, !Self.isBlank(messageID) else {
-            throw InboundRejection(
-                code: .missingMessageID, reason: "Message has no message_id property.", field: "message_id")
-        }
-
-        let routingSource = try self.routingSource(envelope.routingKey)
-        let source: String
-        if let appID = envelope.appID, !Self.isBlank(appID) {
-            source = appID.trimmingCharacters(in: .whitespacesAndNewlines)
-        } else {
-            source = routingSource
-        }
-
-        let object = try Self.parseObject(envelope.body)
+        let object = try InboundChecks.object(envelope.body)
 
         let name = try Self.optionalString(object, "name")
         let company = try Self.optionalString(object, "company")
@@ -134,53 +117,8 @@ public struct WebFormDecoder: Sendable {
             fields: fields)
     }
 
-    private static func checkContentType(_ contentType: String?) throws(InboundRejection) {
-        guard let contentType, !Self.isBlank(contentType) else {
-            throw InboundRejection(
-                code: .wrongContentType, reason: "Message has no content type; expected application/json.",
-                field: "content_type")
-        }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0]
-            .trimmingCharacters(in: .whitespaces)
-            .lowercased()
-        guard mediaType == "application/json" else {
-            throw InboundRejection(
-                code: .wrongContentType,
-                reason: "Content type '\(Self.excerpt(contentType))' is not application/json.",
-                field: "content_type")
-        }
-    }
 
-    /// The `<source…>` part of `inbound.<channel>.<source…>`.
-    private func routingSource(_ routingKey: String) throws(InboundRejection) -> String {
-        let prefix = "inbound.\(self.channel)."
-        let rejection = InboundRejection(
-            code: .unknownRoutingKey,
-            reason: "Routing key '\(Self.excerpt(routingKey))' is not of the form inbound.\(self.channel).<source>.",
-            field: "routing_key")
-        guard routingKey.hasPrefix(prefix) else { throw rejection }
-        let source = String(routingKey.dropFirst(prefix.count))
-        guard !source.isEmpty,
-            source.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ !Self.isBlank(String($0)) })
-        else { throw rejection }
-        return source
-    }
 
-    private static func parseObject(_ body: [UInt8]) throws(InboundRejection) -> [String: JSONValue] {
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(body)
-        } catch let error as JSONValue.ParseError {
-            throw InboundRejection(code: .invalidJSON, reason: "Body is not valid JSON: \(error.reason).")
-        } catch {
-            throw InboundRejection(code: .invalidJSON, reason: "Body is not valid JSON.")
-        }
-        guard let object = value.objectValue else {
-            throw InboundRejection(
-                code: .invalidJSON, reason: "Body is valid JSON but the top level is \(Self.kind(of: value)), not an object.")
-        }
-        return object
-    }
 
     // MARK: - Fields
 
@@ -191,7 +129,7 @@ public struct WebFormDecoder: Sendable {
         case .string(let value)?:
             return value
         case let other?:
-            throw Self.invalidField(key, "must be a string or null, but is \(Self.kind(of: other))")
+            throw Self.invalidField(key, "must be a string or null, but is \(InboundChecks.kind(of: other))")
         }
     }
 
@@ -202,7 +140,7 @@ public struct WebFormDecoder: Sendable {
         case .object(let value)?:
             return value
         case let other?:
-            throw Self.invalidField(key, "must be an object, but is \(Self.kind(of: other))")
+            throw Self.invalidField(key, "must be an object, but is \(InboundChecks.kind(of: other))")
         }
     }
 
@@ -218,7 +156,7 @@ public struct WebFormDecoder: Sendable {
         case .number?:
             throw Self.invalidField("phone", "must be a string or a non-negative integer, but is a fractional or negative number")
         case let other?:
-            throw Self.invalidField("phone", "must be a string or an integer, but is \(Self.kind(of: other))")
+            throw Self.invalidField("phone", "must be a string or an integer, but is \(InboundChecks.kind(of: other))")
         }
     }
 
@@ -230,11 +168,11 @@ public struct WebFormDecoder: Sendable {
         case nil, .null?:
             return nil
         case .string(let text)?:
-            if Self.isBlank(text) { return nil }
+            if InboundChecks.isBlank(text) { return nil }
             guard let date = ISO8601Timestamp.parse(text) else {
                 throw Self.invalidField(
                     "submitted_at",
-                    "value '\(Self.excerpt(text))' is not an ISO 8601 date-time with a time zone (e.g. 2024-05-01T08:30:00Z)")
+                    "value '\(InboundChecks.excerpt(text))' is not an ISO 8601 date-time with a time zone (e.g. 2024-05-01T08:30:00Z)")
             }
             return date
         case .number(let seconds)?:
@@ -247,7 +185,7 @@ public struct WebFormDecoder: Sendable {
             return Date(timeIntervalSince1970: seconds)
         case let other?:
             throw Self.invalidField(
-                "submitted_at", "must be an ISO 8601 string or a number of epoch seconds, but is \(Self.kind(of: other))")
+                "submitted_at", "must be an ISO 8601 string or a number of epoch seconds, but is \(InboundChecks.kind(of: other))")
         }
     }
 
@@ -258,8 +196,8 @@ public struct WebFormDecoder: Sendable {
     }
 
     private static func missingContact(rawPhone: String?, rawEmail: String?) -> InboundRejection {
-        let phonePart = rawPhone.map { "phone '\(Self.excerpt($0))' is not a valid phone number" }
-        let emailPart = rawEmail.map { "email '\(Self.excerpt($0))' is not a valid email address" }
+        let phonePart = rawPhone.map { "phone '\(InboundChecks.excerpt($0))' is not a valid phone number" }
+        let emailPart = rawEmail.map { "email '\(InboundChecks.excerpt($0))' is not a valid email address" }
         let reason: String
         let field: String?
         switch (phonePart, emailPart) {
@@ -280,28 +218,6 @@ public struct WebFormDecoder: Sendable {
     }
 
     // MARK: - Helpers
-
-    private static func isBlank(_ text: String) -> Bool {
-        text.allSatisfy { $0.isWhitespace }
-    }
-
-    /// A value shortened for quoting in a reason: trimmed, at most 40 characters, line breaks made visible.
-    private static func excerpt(_ text: String) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let flat = String(trimmed.map { $0.isNewline ? " " : $0 })
-        return flat.count > 40 ? String(flat.prefix(40)) + "…" : flat
-    }
-
-    private static func kind(of value: JSONValue) -> String {
-        switch value {
-        case .null: return "null"
-        case .bool: return "a boolean"
-        case .number: return "a number"
-        case .string: return "a string"
-        case .array: return "an array"
-        case .object: return "an object"
-        }
-    }
 }
 
 /// A small, allocation-light RFC 3339 / ISO 8601 date-time parser.

@@ -46,16 +46,16 @@ struct MappingPayload {
         case .array(let elements)?:
             items = elements
         case let other?:
-            throw MappingEvaluation.invalidField(listName, "must be an array, but is \(ChannelEnvelopeChecks.kind(of: other))")
+            throw MappingEvaluation.invalidField(listName, "must be an array, but is \(InboundChecks.kind(of: other))")
         }
         let topLevel = Set(self.values.keys)
         var added: [String: String] = [:]
         for (index, item) in items.enumerated() {
             guard case .object(let members) = item else {
                 throw MappingEvaluation.invalidField(
-                    listName, "item \(index) must be an object, but is \(ChannelEnvelopeChecks.kind(of: item))")
+                    listName, "item \(index) must be an object, but is \(InboundChecks.kind(of: item))")
             }
-            guard case .string(let name)? = members[nameKey], !ChannelEnvelopeChecks.isBlank(name) else {
+            guard case .string(let name)? = members[nameKey], !InboundChecks.isBlank(name) else {
                 throw MappingEvaluation.invalidField(listName, "item \(index) has no '\(nameKey)'")
             }
             let text: String?
@@ -78,14 +78,14 @@ struct MappingPayload {
                     case .null: continue
                     default:
                         throw MappingEvaluation.invalidField(
-                            listName, "item \(index) ('\(ChannelEnvelopeChecks.excerpt(name))') has a nested value in '\(valueKey)'")
+                            listName, "item \(index) ('\(InboundChecks.excerpt(name))') has a nested value in '\(valueKey)'")
                     }
                 }
                 text = parts.isEmpty ? nil : parts.joined(separator: separator)
             case let other?:
                 throw MappingEvaluation.invalidField(
                     listName,
-                    "item \(index) ('\(ChannelEnvelopeChecks.excerpt(name))') has '\(valueKey)' of the wrong type (\(ChannelEnvelopeChecks.kind(of: other)))")
+                    "item \(index) ('\(InboundChecks.excerpt(name))') has '\(valueKey)' of the wrong type (\(InboundChecks.kind(of: other)))")
             }
             guard let text else { continue }
             let key = topLevel.contains(name) ? "\(listName).\(name)" : name
@@ -178,7 +178,7 @@ struct MappingEvaluation {
             where !self.used.contains(key) && !excluded.contains(key) && fields[key] == nil {
                 // A mapped field without a value has nothing to keep; an alternative that went unused does.
                 if referenced.contains(key), !Self.isPresent(value) { continue }
-                if self.record.skipsBlankExtras, case .string(let text) = value, ChannelEnvelopeChecks.isBlank(text) { continue }
+                if self.record.skipsBlankExtras, case .string(let text) = value, InboundChecks.isBlank(text) { continue }
                 fields[key] = value
             }
         }
@@ -219,7 +219,7 @@ struct MappingEvaluation {
     private mutating func platformLeadID() throws(InboundRejection) -> String? {
         guard let field = self.mapping.idempotencyKey else { return nil }
         switch self.record.values[field] {
-        case .string(let text)? where !ChannelEnvelopeChecks.isBlank(text):
+        case .string(let text)? where !InboundChecks.isBlank(text):
             let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard id.count <= Self.maxLeadIDLength else {
                 throw Self.invalidField(field, "is longer than \(Self.maxLeadIDLength) characters")
@@ -230,7 +230,7 @@ struct MappingEvaluation {
         case nil, .null?, .string?:
             throw Self.invalidField(field, "is required: it holds the platform's lead id, the idempotency key")
         case let other?:
-            throw Self.invalidField(field, "must be a string or a non-negative integer, but is \(ChannelEnvelopeChecks.kind(of: other))")
+            throw Self.invalidField(field, "must be a string or a non-negative integer, but is \(InboundChecks.kind(of: other))")
         }
     }
 
@@ -247,10 +247,10 @@ struct MappingEvaluation {
             switch text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() {
             case "true", "1", "yes", "y": return true
             case "false", "0", "no", "n", "": return false
-            default: throw Self.invalidField(field, "value '\(ChannelEnvelopeChecks.excerpt(text))' is not true or false")
+            default: throw Self.invalidField(field, "value '\(InboundChecks.excerpt(text))' is not true or false")
             }
         case let other?:
-            throw Self.invalidField(field, "must be true or false, but is \(ChannelEnvelopeChecks.kind(of: other))")
+            throw Self.invalidField(field, "must be true or false, but is \(InboundChecks.kind(of: other))")
         }
     }
 
@@ -276,7 +276,7 @@ struct MappingEvaluation {
             return nil
         case let other:
             let expected = target == .phone ? "a string or an integer" : "a string or null"
-            try self.reject(rule, result, target, "must be \(expected), but is \(ChannelEnvelopeChecks.kind(of: other))")
+            try self.reject(rule, result, target, "must be \(expected), but is \(InboundChecks.kind(of: other))")
             return nil
         }
     }
@@ -284,7 +284,7 @@ struct MappingEvaluation {
     private mutating func object(_ target: MappingTarget) throws(InboundRejection) -> [String: JSONValue]? {
         guard let rule = self.mapping.rules[target], let result = try self.evaluate(rule) else { return nil }
         if case .object(let members) = result.value { return members }
-        try self.reject(rule, result, target, "must be an object, but is \(ChannelEnvelopeChecks.kind(of: result.value))")
+        try self.reject(rule, result, target, "must be an object, but is \(InboundChecks.kind(of: result.value))")
         return nil
     }
 
@@ -308,7 +308,7 @@ struct MappingEvaluation {
         let problem: String
         switch result.value {
         case .string(let text):
-            problem = "value '\(ChannelEnvelopeChecks.excerpt(text))' is not a valid date in the format \(names)"
+            problem = "value '\(InboundChecks.excerpt(text))' is not a valid date in the format \(names)"
         case .number(let number):
             let epochs = rule.dateFormats.filter { $0 == .epochSeconds || $0 == .epochMillis || $0 == .excelSerial }
             if epochs.isEmpty {
@@ -319,7 +319,7 @@ struct MappingEvaluation {
                 problem = "number \(JSONValue.number(number).jsonString) is not a valid \(epochs.map(\.name).joined(separator: " or ")) value"
             }
         case let other:
-            problem = "must be a date string or number, but is \(ChannelEnvelopeChecks.kind(of: other))"
+            problem = "must be a date string or number, but is \(InboundChecks.kind(of: other))"
         }
         try self.reject(rule, result, target, problem)
         return nil
@@ -363,7 +363,7 @@ struct MappingEvaluation {
             for transform in rule.transforms {
                 text = Self.apply(transform, to: text)
             }
-            result = ChannelEnvelopeChecks.isBlank(text) ? nil : MappingValue(value: .string(text), sourceName: nil)
+            result = InboundChecks.isBlank(text) ? nil : MappingValue(value: .string(text), sourceName: nil)
         }
 
         if result == nil, let defaultValue = rule.defaultValue {
@@ -395,7 +395,7 @@ struct MappingEvaluation {
     private static func isPresent(_ value: JSONValue) -> Bool {
         switch value {
         case .null: return false
-        case .string(let text): return !ChannelEnvelopeChecks.isBlank(text)
+        case .string(let text): return !InboundChecks.isBlank(text)
         default: return true
         }
     }
@@ -408,7 +408,7 @@ struct MappingEvaluation {
         case .bool(let flag): return flag ? "true" : "false"
         case let other:
             let field = value.sourceName ?? rule.firstSourceName ?? rule.path
-            throw Self.invalidField(field, "must be text, but is \(ChannelEnvelopeChecks.kind(of: other))")
+            throw Self.invalidField(field, "must be text, but is \(InboundChecks.kind(of: other))")
         }
     }
 
@@ -442,8 +442,8 @@ struct MappingEvaluation {
             guard let source = value.sourceName, source != target else { return "" }
             return " (from \(source))"
         }
-        let phonePart = phone.map { "phone '\(ChannelEnvelopeChecks.excerpt($0.text))'\(origin($0, "phone")) is not a valid phone number" }
-        let emailPart = email.map { "email '\(ChannelEnvelopeChecks.excerpt($0.text))'\(origin($0, "email")) is not a valid email address" }
+        let phonePart = phone.map { "phone '\(InboundChecks.excerpt($0.text))'\(origin($0, "phone")) is not a valid phone number" }
+        let emailPart = email.map { "email '\(InboundChecks.excerpt($0.text))'\(origin($0, "email")) is not a valid email address" }
         let wantsPhone = required.contains("phone")
         let wantsEmail = required.contains("email")
 

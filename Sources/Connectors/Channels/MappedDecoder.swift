@@ -86,9 +86,9 @@ public struct MappedDecoder: Sendable {
     /// - Returns: The lead, or the first rejection found (see the type's documentation for the order).
     public func decode(_ envelope: InboundEnvelope) -> Result<DecodedLead, InboundRejection> {
         Result { () throws(InboundRejection) -> DecodedLead in
-            let (messageID, source) = try ChannelEnvelopeChecks.envelope(
+            let (messageID, source) = try InboundChecks.envelope(
                 envelope, maxBodyBytes: self.configuration.maxBodyBytes, routingChannel: self.routingChannel)
-            let object = try ChannelEnvelopeChecks.object(envelope.body)
+            let object = try InboundChecks.object(envelope.body)
             return try self.decodePayload(object, messageID: messageID, source: source)
         }
     }
@@ -124,7 +124,7 @@ public struct MappedDecoder: Sendable {
         let location = file.map { "\($0) line \(line)" } ?? "Line \(line)"
         return Result { () throws(InboundRejection) -> DecodedLead in
             do throws(InboundRejection) {
-                guard !ChannelEnvelopeChecks.isBlank(source) else {
+                guard !InboundChecks.isBlank(source) else {
                     throw InboundRejection(code: .missingSource, reason: "No source was given for the import.")
                 }
                 guard row.count == header.count else {
@@ -142,7 +142,7 @@ public struct MappedDecoder: Sendable {
                         name = "\(name)#\(index + 1)"
                     }
                     let cell = row[index]
-                    if !ChannelEnvelopeChecks.isBlank(cell) {
+                    if !InboundChecks.isBlank(cell) {
                         object[name] = .string(cell)
                     }
                 }
@@ -174,7 +174,7 @@ public struct MappedDecoder: Sendable {
             throw InboundRejection(
                 code: .invalidField, reason: "Field '\(field)' is missing; the sender cannot be verified.", field: field)
         }
-        guard ChannelEnvelopeChecks.constantTimeEquals(given, self.configuration.sharedKey ?? "") else {
+        guard InboundChecks.constantTimeEquals(given, self.configuration.sharedKey ?? "") else {
             throw InboundRejection(
                 code: .invalidField, reason: "Field '\(field)' does not match the configured key.", field: field)
         }

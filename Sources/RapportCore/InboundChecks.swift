@@ -1,16 +1,12 @@
 import Foundation
-import RapportCore
 
-/// The envelope-level checks every message decoder applies, in ``RapportCore/WebFormDecoder``'s order and
-/// with its codes, plus small helpers for rejection texts.
-///
-/// - Note: ``RapportCore/WebFormDecoder`` keeps its versions private, so these mirror them; if RapportCore
-///   ever exposes its checks, this file should call them instead.
-enum ChannelEnvelopeChecks {
+/// The envelope-level checks every inbound decoder applies (``WebFormDecoder`` and the mapped channel
+/// decoders), in one order with stable codes, plus small helpers for rejection texts.
+public enum InboundChecks {
     /// Body size, content type, message id and routing key.
     ///
     /// - Returns: The message id and the source (`app_id`, else the routing key's `<source>` part).
-    static func envelope(
+    public static func envelope(
         _ envelope: InboundEnvelope, maxBodyBytes: Int, routingChannel: String
     ) throws(InboundRejection) -> (messageID: String, source: String) {
         if envelope.body.count > maxBodyBytes {
@@ -63,7 +59,7 @@ enum ChannelEnvelopeChecks {
     }
 
     /// The body as a JSON object.
-    static func object(_ body: [UInt8]) throws(InboundRejection) -> [String: JSONValue] {
+    public static func object(_ body: [UInt8]) throws(InboundRejection) -> [String: JSONValue] {
         let value: JSONValue
         do {
             value = try JSONValue.parse(body)
@@ -81,18 +77,18 @@ enum ChannelEnvelopeChecks {
 
     // MARK: - Helpers
 
-    static func isBlank(_ text: String) -> Bool {
+    public static func isBlank(_ text: String) -> Bool {
         text.allSatisfy { $0.isWhitespace }
     }
 
     /// A value shortened for quoting in a reason: trimmed, at most 40 characters, line breaks made visible.
-    static func excerpt(_ text: String) -> String {
+    public static func excerpt(_ text: String) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         let flat = String(trimmed.map { $0.isNewline ? " " : $0 })
         return flat.count > 40 ? String(flat.prefix(40)) + "…" : flat
     }
 
-    static func kind(of value: JSONValue) -> String {
+    public static func kind(of value: JSONValue) -> String {
         switch value {
         case .null: return "null"
         case .bool: return "a boolean"
@@ -104,7 +100,7 @@ enum ChannelEnvelopeChecks {
     }
 
     /// Compares two secrets in time that depends only on their lengths, not on where they differ.
-    static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
+    public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
         let left = Array(lhs.utf8)
         let right = Array(rhs.utf8)
         var difference: UInt8 = left.count == right.count ? 0 : 1
