@@ -77,5 +77,20 @@ struct ImportIntegrationTests {
         #expect(try env.count("select count(*)::int8 as n from inbound_ledger") == 4)
         let status = Dictionary(try ImportJob.status(batchID: report.batchID, db: db), uniquingKeysWith: { a, _ in a })
         #expect(status["created"] == 3 && status["merged"] == 1 && status["rows in file"] == 5)
+
+        // The ledger export accounts for every row: four leads' messages and one dead letter.
+        var text = ""
+        let n = try LedgerExport.run(db: db, since: nil, format: .csv, batch: 2) { text += $0 }
+        #expect(n == 5)
+        let lines = text.split(separator: "\n")
+        #expect(lines.first == "source,message_id,outcome,lead_id,customer_id,score,reasons,error_code,at")
+        #expect(lines.filter { $0.contains(",merged,") }.count == 1)
+        #expect(lines.filter { $0.contains(",dead_letter,") && $0.contains("invalid_field") }.count == 1)
+        var json = ""
+        try LedgerExport.run(db: db, since: nil, format: .json) { json += $0 }
+        let merged = try json.split(separator: "\n").map { try JSONValue.parse(Array($0.utf8)) }
+            .first { $0.objectValue?["outcome"] == .string("merged") }
+        #expect(merged?.objectValue?["score"] != nil)
+        #expect(merged?.objectValue?["reasons"]?.jsonString.contains("phone=exact") == true)
     }
 }
