@@ -136,6 +136,12 @@ public struct MatchProfile: Sendable {
 
 /// How one field of a pair compared, and what it added to the score.
 public struct MatchReason: Sendable, Hashable, CustomStringConvertible {
+    public init(field: String, level: String, weight: Double) {
+        self.field = field
+        self.level = level
+        self.weight = weight
+    }
+
     public var field: String
     public var level: String
     public var weight: Double

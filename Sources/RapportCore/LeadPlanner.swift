@@ -187,6 +187,12 @@ public struct LeadPlanner: Sendable {
             plan.leads[l.id] = l
             reindex(l.id, record: false)
         }
+        // Leads also stand under the keys they hold as identities (a merged-in phone or email), which
+        // their own fields may not show.
+        for (k, id) in identityOwners where plan.leads[id] != nil {
+            let blockKey = k.hasPrefix("phone:") ? "p:" + k.dropFirst(6) : k.hasPrefix("email:") ? "e:" + k.dropFirst(6) : k
+            if indexed[id, default: []].insert(blockKey).inserted { index[blockKey, default: []].append(id) }
+        }
         var touched: Set<UUID> = []
 
         for (n, s) in submissions.enumerated() {
@@ -205,7 +211,14 @@ public struct LeadPlanner: Sendable {
             scan: for k in profile.blockingKeys.sorted(by: { Self.keyRank($0) < Self.keyRank($1) }) {
                 for id in index[k] ?? [] where considered.insert(id).inserted {
                     if considered.count > self.maxCandidates { break scan }
-                    let sc = self.matcher.compare(profile, profiles[id]!)
+                    var sc = self.matcher.compare(profile, profiles[id]!)
+                    // A phone or email this lead holds as an identity (e.g. from a manual merge) is the
+                    // same evidence as finding it on the lead itself.
+                    if keys.contains(where: { keyOwner[$0] == id }),
+                       !sc.reasons.contains(where: { ($0.field == "phone" || $0.field == "email") && $0.level == "exact" }) {
+                        sc.reasons.append(MatchReason(field: "identity", level: "held", weight: 7))
+                        sc.score += 7
+                    }
                     // Ties go to the lead considered first: identifying keys, then store order.
                     if best == nil || sc.score > best!.score.score {
                         best = (id, sc)

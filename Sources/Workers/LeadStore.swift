@@ -106,6 +106,7 @@ public struct LeadStore: Sendable {
                     select c.lead_id from unnest($1::text[]) as k(key)
                     cross join lateral (select lead_id from lead_keys where key = k.key limit $2) c
                     union select unnest($3::uuid[]))
+                  and l.merged_into is null
                 order by l.id
                 for update
                 """, [Array(blockingKeys), Self.maxCandidatesPerKey, owners.values.map { $0.uuidString.lowercased() }])

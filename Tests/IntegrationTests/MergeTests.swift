@@ -1,0 +1,64 @@
+import Foundation
+import RapportCore
+import RapportPostgres
+import Testing
+import Workers
+
+/// Manual merge and unmerge on the real database.
+@Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run merge integration tests"))
+struct MergeIntegrationTests {
+    static let snapshotSQL = """
+        select coalesce(jsonb_agg(x order by x::text), '[]')::text as n from (
+          select to_jsonb(l) - 'updated_at' as x from leads l
+          union all select to_jsonb(i) from lead_identities i
+          union all select to_jsonb(k) from lead_keys k
+          union all select jsonb_build_object('m', message_id, 'lead', lead_id) from inbound_ledger) s
+        """
+
+    @Test(.timeLimit(.minutes(2)))
+    func mergeMovesEverythingAndUnmergeRestoresIt() async throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let workers = env.startWorkers()
+        defer { workers.stop() }
+        try env.publish([DemoData.webForm(1, run: "m", messageID: "m-1"), DemoData.webForm(2, run: "m", messageID: "m-2"),
+                         DemoData.webForm(1, run: "m", messageID: "m-3", phoneStyle: 1)])
+        try await env.waitUntil("ingested") { try env.count("select count(*)::int8 as n from inbound_ledger") == 3 }
+        let db = try env.db()
+        defer { db.close() }
+        let ids: [UUID] = try db.query("select lead_id from inbound_ledger where message_id in ('m-1', 'm-2') order by message_id")
+            .map { try $0.decode("lead_id") }
+        let (a, b) = (ids[0], ids[1])
+
+        let merge = try LeadMerge(db: db).merge(winner: a, loser: b, actor: "test", reason: "same person, two phones")
+        #expect(try env.count("select count(*)::int8 as n from inbound_ledger where lead_id = $1", [a]) == 3)
+        #expect(try env.count("select count(*)::int8 as n from lead_identities where lead_id = $1", [b]) == 0)
+        #expect(try env.count("select count(*)::int8 as n from leads where id = $1 and merged_into = $2", [b, a]) == 1)
+        #expect(try env.count("select touch_count::int8 as n from leads where id = $1", [a]) == 3)
+        #expect(throws: LeadMerge.MergeError.self) { try LeadMerge(db: db).merge(winner: a, loser: b, actor: "test") }
+
+        // A new message from the merged-away person now lands on the winner.
+        try env.publish([DemoData.webForm(2, run: "m", messageID: "m-4", phoneStyle: 2)])
+        try await env.waitUntil("new message") { try env.count("select count(*)::int8 as n from inbound_ledger") == 4 }
+        #expect(try env.count("select count(*)::int8 as n from inbound_ledger where message_id = 'm-4' and lead_id = $1", [a]) == 1)
+        #expect(try env.count("select count(*)::int8 as n from leads where merged_into is null") == 1)
+
+        // Undo restores both leads, their keys and their messages exactly as they were.
+        try env.publish([DemoData.webForm(3, run: "m", messageID: "m-5"), DemoData.webForm(4, run: "m", messageID: "m-6")])
+        try await env.waitUntil("two more") { try env.count("select count(*)::int8 as n from inbound_ledger") == 6 }
+        let more: [UUID] = try db.query("select lead_id from inbound_ledger where message_id in ('m-5', 'm-6') order by message_id")
+            .map { try $0.decode("lead_id") }
+        let snapshot = try db.query(Self.snapshotSQL).first!["n"]!
+        let second = try LeadMerge(db: db).merge(winner: more[0], loser: more[1], actor: "test")
+        #expect(try db.query(Self.snapshotSQL).first!["n"]! != snapshot)
+        try LeadMerge(db: db).unmerge(second, actor: "test")
+        #expect(try db.query(Self.snapshotSQL).first!["n"]! == snapshot)
+        #expect(throws: LeadMerge.MergeError.self) { try LeadMerge(db: db).unmerge(second, actor: "test") }
+        // The first merge was followed by new messages on its winner: undoing it is still allowed and
+        // gives the loser its own messages back.
+        try LeadMerge(db: db).unmerge(merge, actor: "test")
+        #expect(try env.count("select count(*)::int8 as n from inbound_ledger where lead_id = $1", [b]) == 1)
+
+        #expect(try env.count("select count(*)::int8 as n from outbox where routing_key in ('lead.merged', 'lead.unmerged')") == 4)
+    }
+}
