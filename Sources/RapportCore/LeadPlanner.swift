@@ -212,11 +212,16 @@ public struct LeadPlanner: Sendable {
                 for id in index[k] ?? [] where considered.insert(id).inserted {
                     if considered.count > self.maxCandidates { break scan }
                     var sc = self.matcher.compare(profile, profiles[id]!)
-                    // A phone or email this lead holds as an identity (e.g. from a manual merge) is the
-                    // same evidence as finding it on the lead itself.
-                    if keys.contains(where: { keyOwner[$0] == id }),
-                       !sc.reasons.contains(where: { ($0.field == "phone" || $0.field == "email") && $0.level == "exact" }) {
-                        sc.reasons.append(MatchReason(field: "identity", level: "held", weight: 7))
+                    // A phone or email the lead holds as an identity but does not show in its own fields
+                    // (it came with a manual merge) is the same evidence as finding it there. Placeholder
+                    // phones carry none, and a landline only as much as the matcher gives one.
+                    let lead = plan.leads[id]!
+                    if profile.phone != nil, let phone = s.phone, phone != lead.phone, keyOwner[IdentityKey.phone(phone)] == id {
+                        let w = profile.phoneIsMobile ? 7.0 : 2.5
+                        sc.reasons.append(MatchReason(field: "identity", level: "held_phone", weight: w))
+                        sc.score += w
+                    } else if let e = s.email, profile.email != nil, e != lead.email, keyOwner[IdentityKey.email(e)] == id {
+                        sc.reasons.append(MatchReason(field: "identity", level: "held_email", weight: 7))
                         sc.score += 7
                     }
                     // Ties go to the lead considered first: identifying keys, then store order.
