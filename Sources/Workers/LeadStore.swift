@@ -169,14 +169,15 @@ public struct LeadStore: Sendable {
             ledger.field("fields", json: .object(s.fields))
             ledger.field("submitted_at", s.submittedAt.map(Self.iso))
             ledger.field("score", d.score.map { String(format: "%.2f", $0) })
-            ledger.field("reasons", json: .array(d.reasons.map { .string($0.description) }))
+            let reasons = JSONValue.array(d.reasons.map { .string($0.description) })
+            ledger.field("reasons", json: reasons)
             ledger.endRow()
             if let other = d.possibleDuplicateOf {
                 candidatesRows.beginRow()
                 candidatesRows.field("lead_id", leadID)
                 candidatesRows.field("candidate_lead_id", text(other))
                 candidatesRows.field("score", String(format: "%.2f", d.score ?? 0))
-                candidatesRows.field("reasons", json: .array(d.reasons.map { .string($0.description) }))
+                candidatesRows.field("reasons", json: reasons)
                 candidatesRows.field("source", s.source)
                 candidatesRows.field("message_id", s.messageID)
                 candidatesRows.endRow()
@@ -231,9 +232,9 @@ public struct LeadStore: Sendable {
         var created = JSONRowsWriter(), updated = JSONRowsWriter()
         for l in plan.leads.values {
             if plan.createdLeadIDs.contains(l.id) {
-                Self.leadRow(&created, l, id: text(l.id))
+                Self.leadRow(&created, l, id: text(l.id), customerID: l.customerID.map(text))
             } else {
-                Self.leadRow(&updated, l, id: text(l.id))
+                Self.leadRow(&updated, l, id: text(l.id), customerID: l.customerID.map(text))
             }
         }
         let columns = """
@@ -285,7 +286,7 @@ public struct LeadStore: Sendable {
 
     }
 
-    private static func leadRow(_ w: inout JSONRowsWriter, _ l: LeadState, id: String) {
+    private static func leadRow(_ w: inout JSONRowsWriter, _ l: LeadState, id: String, customerID: String?) {
         w.beginRow()
         w.field("id", id)
         w.field("name", l.name)
@@ -297,7 +298,7 @@ public struct LeadStore: Sendable {
         w.field("channel", l.channel)
         w.field("utm", json: .object(l.utm))
         w.field("fields", json: .object(l.fields))
-        w.field("customer_id", l.customerID.map { $0.uuidString.lowercased() })
+        w.field("customer_id", customerID)
         w.field("touch_count", l.touchCount)
         w.field("first_seen_at", Self.iso(l.firstSeenAt))
         w.field("last_seen_at", Self.iso(l.lastSeenAt))
