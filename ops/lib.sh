@@ -38,7 +38,18 @@ CONF
         fi
         as_root rabbitmq-server -detached
     fi
-    as_root rabbitmqctl await_startup >/dev/null
+    # `-detached` returns before the node registers with epmd, and await_startup fails at once
+    # (exit 69) on a node it cannot see yet, so retry until it answers.
+    local up=
+    for _ in $(seq 1 90); do
+        if as_root rabbitmqctl -q await_startup --timeout 60 >/dev/null 2>&1; then up=1; break; fi
+        sleep 1
+    done
+    if [ -z "$up" ]; then
+        log "RabbitMQ did not start; its log says:"
+        as_root sh -c 'tail -n 40 /var/log/rabbitmq/*.log' >&2 || true
+        return 1
+    fi
     as_root rabbitmq-plugins enable --quiet rabbitmq_management >/dev/null 2>&1 || true
     for _ in $(seq 1 60); do
         curl -sf -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null && return 0
