@@ -32,3 +32,47 @@ struct Unmerge: ParsableCommand {
         print("merge \(self.mergeID) undone")
     }
 }
+
+struct Review: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The duplicate review queue: possible duplicates the matcher was not sure of.",
+        subcommands: [List.self, Decide.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Open duplicate candidates, newest first, with score and reasons.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "At most this many.") var limit = 50
+
+        func run() throws {
+            let db = try PGConnection(try self.global.settings().postgresURL)
+            defer { db.close() }
+            let rows = try db.query(
+                """
+                select c.id, c.lead_id, c.candidate_lead_id, c.score, c.reasons::text as reasons,
+                       a.name as lead_name, b.name as candidate_name
+                from duplicate_candidates c left join leads a on a.id = c.lead_id left join leads b on b.id = c.candidate_lead_id
+                where c.status = 'open' order by c.id desc limit $1
+                """, [self.limit])
+            for r in rows {
+                print("\(r["id"] ?? "")\t\(r["score"] ?? "")\t\(r["lead_id"] ?? "") \(r["lead_name"] ?? "-") ~ \(r["candidate_lead_id"] ?? "") \(r["candidate_name"] ?? "-")\t\(r["reasons"] ?? "")")
+            }
+            print("\(rows.count) open candidate(s); decide with: rapport review decide ID --merge | --dismiss")
+        }
+    }
+
+    struct Decide: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Merge a candidate pair (the older lead wins) or dismiss it.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The candidate id from `rapport review list`.") var id: Int64
+        @Flag(help: "Merge the pair, or dismiss it.") var decision: Decision
+
+        enum Decision: String, EnumerableFlag { case merge, dismiss }
+
+        func run() throws {
+            let db = try PGConnection(try self.global.settings().postgresURL)
+            defer { db.close() }
+            let actor = ProcessInfo.processInfo.environment["USER"] ?? "cli"
+            print(try IdentityCommands(db: db).review(self.id, merge: self.decision == .merge, actor: actor))
+        }
+    }
+}

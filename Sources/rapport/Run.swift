@@ -9,11 +9,11 @@ import Workers
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the workers: ingest per inbound queue, the dead-letter archiver and the outbox relay.")
+        abstract: "Run the workers: ingest per inbound queue, identity commands, the dead-letter archiver and the outbox relay.")
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Run only these services (comma-separated: ingest, archiver, outbox).")
+    @Option(help: "Run only these services (comma-separated: ingest, commands, archiver, outbox).")
     var only: String?
 
     @Option(help: "Consumer threads per inbound queue (overrides settings).")
@@ -34,7 +34,7 @@ struct Run: AsyncParsableCommand {
             db.close()
             if !applied.isEmpty { logger.info("migrated", metadata: ["versions": "\(applied.map(\.version))"]) }
         }
-        let wanted = Set((self.only ?? "ingest,archiver,outbox").split(separator: ",").map { String($0) })
+        let wanted = Set((self.only ?? "ingest,commands,archiver,outbox").split(separator: ",").map { String($0) })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if wanted.contains("outbox") {
             let relay = OutboxRelay(settings: settings, logger: logger)
@@ -43,6 +43,10 @@ struct Run: AsyncParsableCommand {
         if wanted.contains("archiver") {
             let archiver = DeadLetterArchiver(settings: settings, topology: topology, logger: logger)
             services.append(.init(service: ThreadedService(name: "archiver") { i, stop in archiver.run(index: i, stop: stop) }))
+        }
+        if wanted.contains("commands") {
+            let commands = CommandConsumer(settings: settings, topology: topology, logger: logger)
+            services.append(.init(service: ThreadedService(name: "commands") { i, stop in commands.run(index: i, stop: stop) }))
         }
         if wanted.contains("ingest") {
             // Consumers go last: on shutdown they stop taking work first, before what they depend on.
@@ -73,7 +77,7 @@ struct Run: AsyncParsableCommand {
                 }))
             }
         }
-        guard !services.isEmpty else { throw CLIError("--only named no known service (ingest, archiver, outbox)") }
+        guard !services.isEmpty else { throw CLIError("--only named no known service (ingest, commands, archiver, outbox)") }
         var config = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         config.maximumGracefulShutdownDuration = .seconds(25)
         logger.info("rapport running", metadata: ["services": "\(wanted.sorted())", "consumers": "\(settings.consumersPerQueue)"])

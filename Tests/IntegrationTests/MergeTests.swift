@@ -1,4 +1,5 @@
 import Foundation
+import RapportAMQP
 import RapportCore
 import RapportPostgres
 import Testing
@@ -60,5 +61,68 @@ struct MergeIntegrationTests {
         #expect(try env.count("select count(*)::int8 as n from inbound_ledger where lead_id = $1", [b]) == 1)
 
         #expect(try env.count("select count(*)::int8 as n from outbox where routing_key in ('lead.merged', 'lead.unmerged')") == 4)
+    }
+}
+
+/// The same merges as commands on `rapport.commands`, through the command consumer.
+@Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run command integration tests"))
+struct CommandIntegrationTests {
+    static func command(_ key: String, id: String, _ body: String) -> InboundMessage {
+        InboundMessage(routingKey: key, body: Array(body.utf8),
+                       properties: AMQPProperties(contentType: "application/json", messageID: id, appID: "crm-ui"))
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func commandsMergeUnmergeAndReviewOnceEach() async throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let workers = env.startWorkers(commands: true)
+        defer { workers.stop() }
+        try env.publish([DemoData.webForm(1, run: "c", messageID: "c-1"), DemoData.webForm(2, run: "c", messageID: "c-2")])
+        try await env.waitUntil("ingested") { try env.count("select count(*)::int8 as n from inbound_ledger") == 2 }
+        let db = try env.db()
+        defer { db.close() }
+        let ids: [String] = try db.query("select lead_id::text from inbound_ledger order by message_id").map { try $0.decode("lead_id") }
+        let (a, b) = (ids[0], ids[1])
+        func processed(_ id: String) throws -> String? { try db.query("select outcome from processed_commands where message_id = $1", [id]).first?["outcome"] }
+
+        // Merge, then the same command again (a redelivery or a double click): one merge.
+        let merge = Self.command("identity.merge", id: "cmd-1", #"{"winner_lead_id": "\#(a)", "loser_lead_id": "\#(b)", "actor": "rep-li", "reason": "same person"}"#)
+        try env.publish([merge], exchange: "rapport.commands")
+        try await env.waitUntil("merge applied") { try processed("cmd-1") == "done" }
+        try env.publish([merge], exchange: "rapport.commands")
+        // A different command for the same pair is refused (already merged) and dead-lettered with why;
+        // a malformed one names its field. Both must reach the archive before we look at the merge count.
+        try env.publish([Self.command("identity.merge", id: "cmd-2", #"{"winner_lead_id": "\#(a)", "loser_lead_id": "\#(b)", "actor": "rep-wang"}"#),
+                         Self.command("identity.merge", id: "cmd-3", #"{"winner_lead_id": "\#(a)", "actor": "rep-wang"}"#)],
+                        exchange: "rapport.commands")
+        try await env.waitUntil("two dead letters") { try env.count("select count(*)::int8 as n from dead_letters") == 2 }
+        #expect(try env.count("select count(*)::int8 as n from lead_merges") == 1)
+        #expect(try env.count("select count(*)::int8 as n from leads where id = $1::uuid and merged_into = $2::uuid", [b, a]) == 1)
+        #expect(try processed("cmd-2") == "rejected")
+        #expect(try processed("cmd-3") == nil)
+        let letters = try db.query("select message_id, error_code, error, headers->>'x-rapport-error-field' as field from dead_letters order by message_id")
+        #expect(letters.map { $0["error_code"] } == ["command_rejected", "invalid_field"])
+        #expect(letters[0]["error"]?.contains("already merged") == true)
+        #expect(letters[1]["field"] == "loser_lead_id")
+
+        // Undo by command.
+        let mergeID: Int64 = try db.query("select id from lead_merges").first!.decode("id")
+        try env.publish([Self.command("identity.unmerge", id: "cmd-4", #"{"merge_id": \#(mergeID), "actor": "rep-li"}"#)], exchange: "rapport.commands")
+        try await env.waitUntil("unmerge applied") { try processed("cmd-4") == "done" }
+        #expect(try env.count("select count(*)::int8 as n from leads where merged_into is null") == 2)
+
+        // A review decision from the duplicate queue merges the pair, older lead winning, and closes the candidate.
+        let candidate: Int64 = try db.query(
+            """
+            insert into duplicate_candidates (lead_id, candidate_lead_id, score, reasons, source, message_id)
+            values ($1::uuid, $2::uuid, 4.2, '["name similar"]', 'test', 'c-2') returning id
+            """, [b, a]).first!.decode("id")
+        try env.publish([Self.command("identity.review", id: "cmd-5", #"{"candidate_id": \#(candidate), "decision": "merge", "actor": "rep-li"}"#)],
+                        exchange: "rapport.commands")
+        try await env.waitUntil("review applied") { try processed("cmd-5") == "done" }
+        #expect(try env.count("select count(*)::int8 as n from duplicate_candidates where status = 'merged' and decided_by = 'rep-li' and merge_id is not null") == 1)
+        #expect(try env.count("select count(*)::int8 as n from leads where id = $1::uuid and merged_into = $2::uuid", [b, a]) == 1)
+        #expect(try env.count("select count(*)::int8 as n from outbox where routing_key in ('lead.merged', 'lead.unmerged')") == 3)
     }
 }

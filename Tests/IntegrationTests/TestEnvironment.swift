@@ -140,16 +140,22 @@ final class TestEnvironment: @unchecked Sendable {
             logger: quietLogger)
     }
 
-    /// Starts the ingest consumer, the dead-letter archiver and the outbox relay on threads.
-    func startWorkers(ingest: IngestConsumer? = nil) -> RunningWorkers {
+    /// Starts the ingest consumer, the dead-letter archiver and the outbox relay on threads (and the
+    /// identity command consumer, if asked).
+    func startWorkers(ingest: IngestConsumer? = nil, commands: Bool = false) -> RunningWorkers {
         let ingest = ingest ?? self.ingestConsumer()
         let archiver = DeadLetterArchiver(settings: self.settings, topology: self.topology, logger: quietLogger)
         let relay = OutboxRelay(settings: self.settings, logger: quietLogger)
-        return RunningWorkers(loops: [
+        var loops: [@Sendable (StopSignal) -> Void] = [
             { ingest.run(index: 0, stop: $0) },
             { archiver.run(index: 0, stop: $0) },
             { relay.run(index: 0, stop: $0) },
-        ], counters: ingest.counters)
+        ]
+        if commands {
+            let consumer = CommandConsumer(settings: self.settings, topology: self.topology, logger: quietLogger)
+            loops.append { consumer.run(index: 0, stop: $0) }
+        }
+        return RunningWorkers(loops: loops, counters: ingest.counters)
     }
 }
 
