@@ -132,6 +132,9 @@ public struct LeadPlanner: Sendable {
     public var matcher = IdentityMatcher()
     /// Most candidates compared with one submission. Defaults to `24`.
     public var maxCandidates = 24
+    /// False: exact keys only (the same phone or email is the same lead, nothing else is compared). The
+    /// spine's behaviour, kept as a switch for shops that want it and as the benchmark's baseline.
+    public var fuzzy = true
 
     public init() {}
 
@@ -175,6 +178,7 @@ public struct LeadPlanner: Sendable {
         var index: [String: [UUID]] = [:]
         var indexed: [UUID: Set<String>] = [:]
         func reindex(_ id: UUID, record: Bool, profile: MatchProfile? = nil) {
+            guard self.fuzzy else { return }
             let p = profile ?? profileOf(plan.leads[id]!)
             profiles[id] = p
             for k in p.blockingKeys where indexed[id, default: []].insert(k).inserted {
@@ -203,8 +207,25 @@ public struct LeadPlanner: Sendable {
             }
             let keys = IdentityKey.keys(of: s)
             let time = s.submittedAt ?? now
-            let profile = submissionProfiles?[n] ?? MatchProfile(s.personRecord)
             var best: (id: UUID, score: MatchScore)?
+            if !self.fuzzy {
+                let decision: LeadPlan.Decision
+                if let k = keys.first(where: { keyOwner[$0] != nil }), let id = keyOwner[k], plan.leads[id] != nil {
+                    plan.leads[id]!.absorb(s, at: time)
+                    decision = .init(submission: s, outcome: .merged, leadID: id, matchedKey: k)
+                } else {
+                    let id = newID()
+                    var lead = LeadState(id: id, source: s.source, channel: s.channel, firstSeenAt: time, lastSeenAt: time)
+                    lead.absorb(s, at: time)
+                    plan.leads[id] = lead
+                    plan.createdLeadIDs.insert(id)
+                    decision = .init(submission: s, outcome: .created, leadID: id)
+                }
+                plan.decisions.append(self.finish(decision, keys: keys, keyOwner: &keyOwner, plan: &plan,
+                                                  customersByKey: customersByKey, touched: &touched))
+                continue
+            }
+            let profile = submissionProfiles?[n] ?? MatchProfile(s.personRecord)
             var considered = Set<UUID>()
             // Strong keys first, and a bounded number of comparisons: a common name in a busy district
             // must not turn one record into thousands of comparisons.
@@ -246,21 +267,10 @@ public struct LeadPlanner: Sendable {
             }
             decision.score = best?.score.score
             decision.reasons = best?.score.reasons ?? []
-            let leadID = decision.leadID!
-            touched.insert(leadID)
             // A new lead is exactly its first submission; a merged one has changed and is profiled again.
-            reindex(leadID, record: true, profile: decision.outcome == .created ? profile : nil)
-            for k in keys where keyOwner[k] == nil {
-                keyOwner[k] = leadID
-                plan.newIdentities.append((k, leadID))
-            }
-            // 撞单: the same person is already someone's customer.
-            if let ck = keys.first(where: { customersByKey[$0] != nil }), let customer = customersByKey[ck] {
-                decision.customer = customer
-                decision.customerKey = ck
-                if plan.leads[leadID]!.customerID == nil { plan.leads[leadID]!.customerID = customer.id }
-            }
-            plan.decisions.append(decision)
+            reindex(decision.leadID!, record: true, profile: decision.outcome == .created ? profile : nil)
+            plan.decisions.append(self.finish(decision, keys: keys, keyOwner: &keyOwner, plan: &plan,
+                                              customersByKey: customersByKey, touched: &touched))
         }
         plan.leads = plan.leads.filter { touched.contains($0.key) }
         plan.profiles = profiles.filter { touched.contains($0.key) }
@@ -269,6 +279,25 @@ public struct LeadPlanner: Sendable {
     }
 
     /// The ledger's key for a message.
+    /// Records the decision's new identity keys and its customer link (撞单: the person is already
+    /// someone's customer).
+    private func finish(_ decision: LeadPlan.Decision, keys: [String], keyOwner: inout [String: UUID], plan: inout LeadPlan,
+                        customersByKey: [String: CustomerMatch], touched: inout Set<UUID>) -> LeadPlan.Decision {
+        var decision = decision
+        let leadID = decision.leadID!
+        touched.insert(leadID)
+        for k in keys where keyOwner[k] == nil {
+            keyOwner[k] = leadID
+            plan.newIdentities.append((k, leadID))
+        }
+        if let ck = keys.first(where: { customersByKey[$0] != nil }), let customer = customersByKey[ck] {
+            decision.customer = customer
+            decision.customerKey = ck
+            if plan.leads[leadID]!.customerID == nil { plan.leads[leadID]!.customerID = customer.id }
+        }
+        return decision
+    }
+
     public static func ledgerKey(source: String, messageID: String) -> String { source + "\u{1F}" + messageID }
 }
 

@@ -137,7 +137,9 @@ public final class IngestConsumer: Sendable {
                     db?.close()
                     db = try PGConnection(self.settings.postgresURL)
                 }
-                plan = try LeadStore(connection: db!, profileCache: cache).ingest(accepted)
+                var store = LeadStore(connection: db!, profileCache: cache)
+                store.fuzzy = self.settings.matching != "exact"
+                plan = try store.ingest(accepted)
             } catch let e as PGError where !e.isTransient {
                 // Something in this batch the database refuses: find it record by record.
                 logger.warning("batch refused; retrying one by one", metadata: ["pg.sqlstate": "\(e.sqlState ?? "")"])
@@ -176,7 +178,9 @@ public final class IngestConsumer: Sendable {
         var refused: [(AMQPDelivery, InboundRejection)] = []
         for (s, d) in zip(subs, deliveries) {
             do {
-                let p = try LeadStore(connection: db).ingest([s])
+                var store = LeadStore(connection: db)
+                store.fuzzy = self.settings.matching != "exact"
+                let p = try store.ingest([s])
                 merged.decisions.append(contentsOf: p.decisions)
             } catch let e as PGError where !e.isTransient {
                 refused.append((d, InboundRejection(

@@ -15,6 +15,8 @@ public struct LeadStore: Sendable {
     public var profileCache: ProfileCache?
     /// How often a batch is re-planned after losing a race before giving up (as a transient error).
     public var maxConflictRetries = 8
+    /// False: exact keys only (see ``LeadPlanner/fuzzy``); no blocking keys, no profiles, no global lock.
+    public var fuzzy = true
 
     public init(connection: PGConnection, profileCache: ProfileCache? = nil) {
         self.connection = connection
@@ -51,14 +53,13 @@ public struct LeadStore: Sendable {
 
     private func ingestInTransaction(_ submissions: [LeadSubmission], now: Date) throws -> LeadPlan {
         let db = self.connection
-        try db.query("select pg_advisory_xact_lock($1)", [Self.resolutionLock])
+        // Exact keys need no lock: two writers of one key collide on lead_identities and one re-plans.
+        if self.fuzzy { try db.query("select pg_advisory_xact_lock($1)", [Self.resolutionLock]) }
         var identityKeys = Set<String>()
         var blockingKeys = Set<String>()
-        let profiles = submissions.map { MatchProfile($0.personRecord) }
-        for (s, p) in zip(submissions, profiles) {
-            identityKeys.formUnion(IdentityKey.keys(of: s))
-            blockingKeys.formUnion(p.blockingKeys)
-        }
+        let profiles = self.fuzzy ? submissions.map { MatchProfile($0.personRecord) } : []
+        for s in submissions { identityKeys.formUnion(IdentityKey.keys(of: s)) }
+        for p in profiles { blockingKeys.formUnion(p.blockingKeys) }
         let keyList = Array(identityKeys)
 
         var processed = Set<String>()
@@ -121,9 +122,11 @@ public struct LeadStore: Sendable {
         }
 
         let cache = self.profileCache
-        let plan = LeadPlanner().plan(
+        var planner = LeadPlanner()
+        planner.fuzzy = self.fuzzy
+        let plan = planner.plan(
             submissions, processed: processed, candidates: candidates, identityOwners: owners,
-            customersByKey: customersByKey, now: now, submissionProfiles: profiles,
+            customersByKey: customersByKey, now: now, submissionProfiles: self.fuzzy ? profiles : nil,
             profileOf: { lead in cache?.profile(of: lead) ?? MatchProfile(lead.personRecord) })
         try self.write(plan, now: now)
         // Cached only once written; a rolled-back batch leaves stale entries, which the touch count exposes.

@@ -30,6 +30,8 @@ public struct RapportSettings: Sendable, Codable {
     /// The key Google Ads sends as `google_key` (set it from the environment, never in a committed file).
     /// Without it Google Ads leads are dead-lettered as `unknown_connector`. Defaults to none.
     public var googleAdsKey: String?
+    /// `fuzzy` (identity resolution) or `exact` (same phone or email only, the spine's rule). Defaults to `fuzzy`.
+    public var matching: String = "fuzzy"
 
     public init() {}
 
@@ -38,6 +40,7 @@ public struct RapportSettings: Sendable, Codable {
         case prefetch, batchSize = "batch_size", batchWaitMilliseconds = "batch_wait_ms"
         case consumersPerQueue = "consumers", maxBodyBytes = "max_body_bytes"
         case maxBackoffMilliseconds = "max_backoff_ms", connectorsPath = "connectors", googleAdsKey = "google_ads_key"
+        case matching
     }
 
     public init(from decoder: any Decoder) throws {
@@ -54,6 +57,7 @@ public struct RapportSettings: Sendable, Codable {
         self.maxBackoffMilliseconds = try c.decodeIfPresent(Int.self, forKey: .maxBackoffMilliseconds) ?? d.maxBackoffMilliseconds
         self.connectorsPath = try c.decodeIfPresent(String.self, forKey: .connectorsPath) ?? d.connectorsPath
         self.googleAdsKey = try c.decodeIfPresent(String.self, forKey: .googleAdsKey)
+        self.matching = try c.decodeIfPresent(String.self, forKey: .matching) ?? d.matching
     }
 
     /// Reads a settings file (JSON); missing keys keep their defaults.
@@ -74,6 +78,7 @@ public struct RapportSettings: Sendable, Codable {
         if let v = env["RAPPORT_MAX_BODY_BYTES"].flatMap(Int.init) { s.maxBodyBytes = v }
         if let v = env["RAPPORT_CONNECTORS"] { s.connectorsPath = v }
         if let v = env["RAPPORT_GOOGLE_ADS_KEY"], !v.isEmpty { s.googleAdsKey = v }
+        if let v = env["RAPPORT_MATCHING"], !v.isEmpty { s.matching = v }
         return s
     }
 

@@ -27,6 +27,7 @@ struct Run: AsyncParsableCommand {
         let logger = Logger(label: "rapport")
         var settings = try self.global.settings()
         if let c = self.consumers { settings.consumersPerQueue = c }
+        guard ["fuzzy", "exact"].contains(settings.matching) else { throw CLIError("matching is fuzzy or exact, not \(settings.matching)") }
         let topology = try TopologyApplier.load(path: settings.topologyPath)
         if self.migrate {
             let db = try PGConnection(settings.postgresURL)

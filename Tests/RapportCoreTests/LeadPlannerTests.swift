@@ -31,6 +31,21 @@ import Testing
         #expect(plan.decisions[1].matchedKey == "phone:+8613812345678")
     }
 
+    @Test func exactModeMergesOnlyOnTheSamePhoneOrEmail() {
+        let subs = [sub("1", name: "张伟", phone: "+8613812345678", company: "北京华信科技有限公司"),
+                    sub("2", name: "張偉", email: "zw@x.cn", company: "华信科技(北京)有限公司"),
+                    sub("3", phone: "+8613812345678", email: "other@x.cn")]
+        var exact = LeadPlanner()
+        exact.fuzzy = false
+        let e = exact.plan(subs, processed: [], leadsByKey: [:], customersByKey: [:], now: self.now, newID: self.ids())
+        #expect(e.decisions.map(\.outcome) == [.created, .created, .merged])
+        #expect(e.decisions.allSatisfy { $0.score == nil && $0.possibleDuplicateOf == nil })
+        #expect(e.newBlockingKeys.isEmpty)
+        // The fuzzy planner sees that 2 is the same person as 1 (traditional name, same company).
+        let f = LeadPlanner().plan(subs, processed: [], leadsByKey: [:], customersByKey: [:], now: self.now, newID: self.ids())
+        #expect(f.decisions[1].outcome != .created || f.decisions[1].possibleDuplicateOf != nil)
+    }
+
     @Test func emailMatchesWhenPhoneDiffers() {
         let plan = LeadPlanner().plan(
             [sub("1", phone: "+8613812345678", email: "a@b.cn"), sub("2", phone: "+8613900139000", email: "a@b.cn")],
