@@ -99,8 +99,11 @@ struct AddressParts: Sendable, Hashable {
             self.postcode = words.last { $0.count == 4 && $0.allSatisfy(\.isNumber) }
             return
         }
-        var s = String(raw.unicodeScalars.filter { !$0.properties.isWhitespace })
-        s = s.replacingOccurrences(of: "號", with: "号").replacingOccurrences(of: "#", with: "号")
+        var scalars = String.UnicodeScalarView()
+        for u in raw.unicodeScalars where !Normalize.isWhitespace(u) {
+            scalars.append(u == "號" || u == "#" ? "号" : u)
+        }
+        let s = String(scalars)
         var rest = Substring(s)
         // Province (may be absent), then a municipality or city.
         if let r = rest.firstRange(of: "自治区") ?? rest.firstRange(of: "省"), rest.distance(from: rest.startIndex, to: r.lowerBound) <= 4 {
@@ -138,7 +141,8 @@ struct AddressParts: Sendable, Hashable {
             rest = rest[rest.index(after: r)...]
         }
         // Building then room: "腾合大厦2504室", "5号楼2004室", "15幢2209室", "11F".
-        let tail = String(rest).replacingOccurrences(of: "室", with: "")
+        var tail = String(rest)
+        tail.unicodeScalars.removeAll { $0 == "室" }
         let digitsAtEnd = tail.reversed().prefix(while: \.isNumber)
         if !digitsAtEnd.isEmpty {
             self.room = String(digitsAtEnd.reversed())

@@ -81,7 +81,7 @@ public struct MatchProfile: Sendable {
         self.phone = phone.flatMap { Self.isPlaceholder($0) ? nil : $0 }
         self.phoneIsMobile = self.phone.map { $0.hasPrefix("+861") || !$0.hasPrefix("+86") } ?? false
         // Email: case, spaces, gmail-style dots and +tags.
-        let email = Normalize.email(r.email.map { String($0.unicodeScalars.filter { !$0.properties.isWhitespace }) })
+        let email = Normalize.email(r.email.map { String($0.unicodeScalars.filter { !Normalize.isWhitespace($0) }) })
         self.email = email.map(Self.canonicalEmail)
         self.emailLocal = self.email.map { String($0.split(separator: "@").first ?? "") }
         self.company = Normalize.text(r.company).map { CompanyName(ChineseText.simplified($0)) }

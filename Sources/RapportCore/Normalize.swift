@@ -113,8 +113,20 @@ public enum Normalize {
         if text.unicodeScalars.contains(where: { $0 == "\u{200B}" || $0 == "\u{FEFF}" }) {
             text.unicodeScalars.removeAll(where: { $0 == "\u{200B}" || $0 == "\u{FEFF}" })
         }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return trimmed.isEmpty ? nil : trimmed
+        // Foundation's trimming bridges to NSString; this is on every field of every record and candidate.
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !Self.isWhitespace($0) }) else { return nil }
+        let last = scalars.lastIndex(where: { !Self.isWhitespace($0) })!
+        if first == scalars.startIndex && scalars.index(after: last) == scalars.endIndex { return text }
+        return String(scalars[first...last])
+    }
+
+    /// Unicode White_Space, answered without the property tables for ASCII and CJK ideographs.
+    @inline(__always)
+    static func isWhitespace(_ u: Unicode.Scalar) -> Bool {
+        if u.value < 0x80 { return u == " " || (0x09...0x0D).contains(u.value) }
+        if (0x3400...0x9FFF).contains(u.value) { return false }
+        return u.properties.isWhitespace
     }
 
     /// True when NFKC cannot change the text: printable ASCII and the main CJK ideograph blocks only.
@@ -129,7 +141,8 @@ public enum Normalize {
     }
 
     private static func isSpaceOrControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isWhitespace || scalar.properties.generalCategory == .control
+        if scalar.value < 0x80 { return scalar.value <= 0x20 || scalar.value == 0x7F }
+        return scalar.properties.isWhitespace || scalar.properties.generalCategory == .control
     }
 
     // MARK: Phone helpers

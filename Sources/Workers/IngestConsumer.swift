@@ -35,9 +35,12 @@ public final class IngestConsumer: Sendable {
     let logger: Logger
     /// What this consumer has done so far.
     public let counters: IngestCounters
+    /// Candidate profiles, shared by this consumer's threads (and with other consumers if passed in).
+    public let profileCache: ProfileCache
 
     public init(settings: RapportSettings, topology: Topology, options: Options, logger: Logger,
-                counters: IngestCounters = IngestCounters()) {
+                counters: IngestCounters = IngestCounters(), profileCache: ProfileCache? = nil) {
+        self.profileCache = profileCache ?? ProfileCache(capacity: settings.profileCacheSize)
         self.settings = settings
         self.topology = topology
         self.options = options
@@ -51,7 +54,7 @@ public final class IngestConsumer: Sendable {
         logger[metadataKey: "amqp.queue"] = "\(self.options.queue)"
         logger[metadataKey: "worker"] = "\(index)"
         var backoff = Backoff(maximum: self.options.maxBackoff)
-        let cache = ProfileCache()  // this thread's own
+        let cache = self.profileCache
         while !stop.isSet {
             do {
                 try self.session(index: index, stop: stop, logger: logger, backoff: &backoff, cache: cache)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RapportCore
 import RapportPostgres
 
@@ -52,9 +53,21 @@ public struct LeadStore: Sendable {
     static let maxCandidatesPerKey = 16
 
     private func ingestInTransaction(_ submissions: [LeadSubmission], now: Date) throws -> LeadPlan {
-        let db = self.connection
         // Exact keys need no lock: two writers of one key collide on lead_identities and one re-plans.
-        if self.fuzzy { try db.query("select pg_advisory_xact_lock($1)", [Self.resolutionLock]) }
+        if self.fuzzy { try self.connection.query("select pg_advisory_xact_lock($1)", [Self.resolutionLock]) }
+        let plan = try self.plan(submissions, now: now, lockingCandidates: true)
+        try self.write(plan, now: now)
+        // Cached only once written; a rolled-back batch leaves stale entries, which the touch count exposes.
+        if let cache = self.profileCache {
+            for (id, p) in plan.profiles { cache.store(p, id: id, touchCount: plan.leads[id]?.touchCount ?? 0) }
+        }
+        return plan
+    }
+
+    /// What ``ingest(_:now:)`` would decide for these submissions, without writing anything: reads the
+    /// ledger, the identity owners and the candidates, and plans.
+    public func plan(_ submissions: [LeadSubmission], now: Date = Date(), lockingCandidates: Bool = false) throws -> LeadPlan {
+        let db = self.connection
         var identityKeys = Set<String>()
         var blockingKeys = Set<String>()
         let profiles = self.fuzzy ? submissions.map { MatchProfile($0.personRecord) } : []
@@ -109,7 +122,7 @@ public struct LeadStore: Sendable {
                     union select unnest($3::uuid[]))
                   and l.merged_into is null
                 order by l.id
-                for update
+                \(lockingCandidates ? "for update" : "")
                 """, [Array(blockingKeys), Self.maxCandidatesPerKey, owners.values.map { $0.uuidString.lowercased() }])
             for row in leads {
                 candidates.append(LeadState(
@@ -124,14 +137,10 @@ public struct LeadStore: Sendable {
         let cache = self.profileCache
         var planner = LeadPlanner()
         planner.fuzzy = self.fuzzy
-        let plan = planner.plan(
+        return planner.plan(
             submissions, processed: processed, candidates: candidates, identityOwners: owners,
             customersByKey: customersByKey, now: now, submissionProfiles: self.fuzzy ? profiles : nil,
             profileOf: { lead in cache?.profile(of: lead) ?? MatchProfile(lead.personRecord) })
-        try self.write(plan, now: now)
-        // Cached only once written; a rolled-back batch leaves stale entries, which the touch count exposes.
-        if let cache { for (id, p) in plan.profiles { cache.store(p, id: id, touchCount: plan.leads[id]?.touchCount ?? 0) } }
-        return plan
     }
 
     private func write(_ plan: LeadPlan, now: Date) throws {
@@ -358,25 +367,45 @@ public enum Outbox {
 }
 
 /// Match profiles by lead id and touch count (a merge bumps the count, so a changed lead is never served
-/// stale). Bounded: cleared when full.
-///
-/// - Important: `@unchecked Sendable` because each ingest consumer owns one and uses it from its own
-///   thread only.
-public final class ProfileCache: @unchecked Sendable {
-    private var entries: [UUID: (touchCount: Int, profile: MatchProfile)] = [:]
+/// stale), shared by the consumer threads of a process: a lead one thread created is a candidate for the
+/// others. Bounded, in two generations: when the newer fills up, the older is dropped, so leads in use
+/// stay cached and memory stays under about `capacity` profiles (~2.5 KB each).
+public final class ProfileCache: Sendable {
+    private struct Generations {
+        var current: [UUID: (touchCount: Int, profile: MatchProfile)] = [:]
+        var previous: [UUID: (touchCount: Int, profile: MatchProfile)] = [:]
+    }
+    private let state = Mutex(Generations())
     public let capacity: Int
 
-    public init(capacity: Int = 200_000) { self.capacity = capacity }
+    public init(capacity: Int = 100_000) { self.capacity = max(2, capacity) }
 
     func profile(of lead: LeadState) -> MatchProfile {
-        if let e = self.entries[lead.id], e.touchCount == lead.touchCount { return e.profile }
+        let hit: MatchProfile? = self.state.withLock { g in
+            if let e = g.current[lead.id], e.touchCount == lead.touchCount { return e.profile }
+            if let e = g.previous[lead.id], e.touchCount == lead.touchCount {
+                Self.insert(e.profile, id: lead.id, touchCount: e.touchCount, into: &g, capacity: self.capacity)
+                return e.profile
+            }
+            return nil
+        }
+        if let hit { return hit }
+        // Profiled outside the lock: it is the expensive part, and two threads doing it twice is harmless.
         let p = MatchProfile(lead.personRecord)
         self.store(p, id: lead.id, touchCount: lead.touchCount)
         return p
     }
 
     func store(_ p: MatchProfile, id: UUID, touchCount: Int) {
-        if self.entries.count >= self.capacity { self.entries.removeAll(keepingCapacity: true) }
-        self.entries[id] = (touchCount, p)
+        self.state.withLock { Self.insert(p, id: id, touchCount: touchCount, into: &$0, capacity: self.capacity) }
+    }
+
+    private static func insert(_ p: MatchProfile, id: UUID, touchCount: Int, into g: inout Generations, capacity: Int) {
+        if g.current.count >= capacity / 2 && g.current[id] == nil {
+            g.previous = g.current
+            g.current = [:]
+            g.current.reserveCapacity(capacity / 2)
+        }
+        g.current[id] = (touchCount, p)
     }
 }

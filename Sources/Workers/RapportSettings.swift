@@ -32,6 +32,8 @@ public struct RapportSettings: Sendable, Codable {
     public var googleAdsKey: String?
     /// `fuzzy` (identity resolution) or `exact` (same phone or email only, the spine's rule). Defaults to `fuzzy`.
     public var matching: String = "fuzzy"
+    /// Match profiles of candidate leads kept in memory per process (~2.5 KB each). Defaults to `100000`.
+    public var profileCacheSize: Int = 100_000
 
     public init() {}
 
@@ -40,7 +42,7 @@ public struct RapportSettings: Sendable, Codable {
         case prefetch, batchSize = "batch_size", batchWaitMilliseconds = "batch_wait_ms"
         case consumersPerQueue = "consumers", maxBodyBytes = "max_body_bytes"
         case maxBackoffMilliseconds = "max_backoff_ms", connectorsPath = "connectors", googleAdsKey = "google_ads_key"
-        case matching
+        case matching, profileCacheSize = "profile_cache_size"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -58,6 +60,7 @@ public struct RapportSettings: Sendable, Codable {
         self.connectorsPath = try c.decodeIfPresent(String.self, forKey: .connectorsPath) ?? d.connectorsPath
         self.googleAdsKey = try c.decodeIfPresent(String.self, forKey: .googleAdsKey)
         self.matching = try c.decodeIfPresent(String.self, forKey: .matching) ?? d.matching
+        self.profileCacheSize = try c.decodeIfPresent(Int.self, forKey: .profileCacheSize) ?? d.profileCacheSize
     }
 
     /// Reads a settings file (JSON); missing keys keep their defaults.
@@ -79,6 +82,7 @@ public struct RapportSettings: Sendable, Codable {
         if let v = env["RAPPORT_CONNECTORS"] { s.connectorsPath = v }
         if let v = env["RAPPORT_GOOGLE_ADS_KEY"], !v.isEmpty { s.googleAdsKey = v }
         if let v = env["RAPPORT_MATCHING"], !v.isEmpty { s.matching = v }
+        if let v = env["RAPPORT_PROFILE_CACHE"].flatMap(Int.init) { s.profileCacheSize = v }
         return s
     }
 

@@ -50,6 +50,8 @@ struct Run: AsyncParsableCommand {
             services.append(.init(service: ThreadedService(name: "commands") { i, stop in commands.run(index: i, stop: stop) }))
         }
         if wanted.contains("ingest") {
+            // One cache for every queue: an imported lead is a candidate for the next web form.
+            let profiles = ProfileCache(capacity: settings.profileCacheSize)
             // Consumers go last: on shutdown they stop taking work first, before what they depend on.
             for q in topology.queues(withPrefix: "rapport.inbound.") {
                 let channel = String(q.name.dropFirst("rapport.inbound.".count))
@@ -72,7 +74,8 @@ struct Run: AsyncParsableCommand {
                     prefetch: settings.prefetch, batchSize: settings.batchSize,
                     batchWait: .milliseconds(settings.batchWaitMilliseconds),
                     maxBackoff: .milliseconds(settings.maxBackoffMilliseconds))
-                let consumer = IngestConsumer(settings: settings, topology: topology, options: options, logger: logger)
+                let consumer = IngestConsumer(settings: settings, topology: topology, options: options, logger: logger,
+                                              profileCache: profiles)
                 services.append(.init(service: ThreadedService(name: "ingest-\(channel)", threads: settings.consumersPerQueue) { i, stop in
                     consumer.run(index: i, stop: stop)
                 }))
