@@ -214,12 +214,7 @@ public struct LeadPlanner: Sendable {
                     plan.leads[id]!.absorb(s, at: time)
                     decision = .init(submission: s, outcome: .merged, leadID: id, matchedKey: k)
                 } else {
-                    let id = newID()
-                    var lead = LeadState(id: id, source: s.source, channel: s.channel, firstSeenAt: time, lastSeenAt: time)
-                    lead.absorb(s, at: time)
-                    plan.leads[id] = lead
-                    plan.createdLeadIDs.insert(id)
-                    decision = .init(submission: s, outcome: .created, leadID: id)
+                    decision = .init(submission: s, outcome: .created, leadID: Self.create(s, at: time, id: newID(), in: &plan))
                 }
                 plan.decisions.append(self.finish(decision, keys: keys, keyOwner: &keyOwner, plan: &plan,
                                                   customersByKey: customersByKey, touched: &touched))
@@ -257,12 +252,7 @@ public struct LeadPlanner: Sendable {
                 decision = .init(submission: s, outcome: .merged, leadID: b.id,
                                  matchedKey: keys.first { keyOwner[$0] == b.id })
             } else {
-                let id = newID()
-                var lead = LeadState(id: id, source: s.source, channel: s.channel, firstSeenAt: time, lastSeenAt: time)
-                lead.absorb(s, at: time)
-                plan.leads[id] = lead
-                plan.createdLeadIDs.insert(id)
-                decision = .init(submission: s, outcome: .created, leadID: id)
+                decision = .init(submission: s, outcome: .created, leadID: Self.create(s, at: time, id: newID(), in: &plan))
                 if let b = best, b.score.score >= self.matcher.reviewThreshold { decision.possibleDuplicateOf = b.id }
             }
             decision.score = best?.score.score
@@ -279,6 +269,15 @@ public struct LeadPlanner: Sendable {
     }
 
     /// The ledger's key for a message.
+    /// A new lead made of its first submission.
+    private static func create(_ s: LeadSubmission, at time: Date, id: UUID, in plan: inout LeadPlan) -> UUID {
+        var lead = LeadState(id: id, source: s.source, channel: s.channel, firstSeenAt: time, lastSeenAt: time)
+        lead.absorb(s, at: time)
+        plan.leads[id] = lead
+        plan.createdLeadIDs.insert(id)
+        return id
+    }
+
     /// Records the decision's new identity keys and its customer link (撞单: the person is already
     /// someone's customer).
     private func finish(_ decision: LeadPlan.Decision, keys: [String], keyOwner: inout [String: UUID], plan: inout LeadPlan,

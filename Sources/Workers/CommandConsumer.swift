@@ -87,31 +87,96 @@ public struct IdentityCommands: Sendable {
     }
 }
 
-/// Consumes `rapport.commands.identity`: merge, unmerge and review commands, one at a time.
-///
-/// Malformed and refused commands are dead-lettered with the reason (and acked only once the dead letter
-/// is confirmed), so the sender can see why nothing happened.
+/// What a command came to: a result, or a typed refusal (dead-lettered too when the message itself is
+/// at fault or can never succeed).
+public struct CommandOutcome: Sendable {
+    public var result: JSONValue
+    public var error: InboundRejection?
+    public var deadLetter: Bool
+
+    public init(result: JSONValue, error: InboundRejection?, deadLetter: Bool) {
+        self.result = result
+        self.error = error
+        self.deadLetter = deadLetter
+    }
+
+    public static func ok(_ result: JSONValue) -> CommandOutcome { .init(result: result, error: nil, deadLetter: false) }
+    public static func refused(_ error: InboundRejection, deadLetter: Bool) -> CommandOutcome {
+        .init(result: .null, error: error, deadLetter: deadLetter)
+    }
+
+    /// `{"ok": true, "result": …}` or `{"ok": false, "error": {"code", "message", "field"}}`.
+    public var reply: JSONValue {
+        guard let e = self.error else { return .object(["ok": .bool(true), "result": self.result]) }
+        var error: [String: JSONValue] = ["code": .string(e.code.rawValue), "message": .string(e.reason)]
+        if let f = e.field { error["field"] = .string(f) }
+        return .object(["ok": .bool(false), "error": .object(error)])
+    }
+
+    /// The outcome a stored reply stands for (a redelivered command gets its first answer again).
+    init(reply: JSONValue) {
+        let o = reply.objectValue ?? [:]
+        if o["ok"] == .bool(true) {
+            self = .ok(o["result"] ?? .null)
+        } else {
+            let e = o["error"]?.objectValue ?? [:]
+            self = .refused(InboundRejection(code: RejectionCode(rawValue: e["code"]?.stringValue ?? "command_rejected"),
+                                             reason: e["message"]?.stringValue ?? "", field: e["field"]?.stringValue),
+                            deadLetter: false)
+        }
+    }
+}
+
+/// Applies the commands of one queue.
+public protocol CommandHandler: Sendable {
+    /// Applies one command, once per message id. Throws only for faults a retry can fix (the database).
+    func handle(_ e: InboundEnvelope, db: PGConnection) throws -> CommandOutcome
+}
+
+/// Merge, unmerge and review (`identity.*`).
+public struct IdentityCommandHandler: CommandHandler {
+    public init() {}
+
+    public func handle(_ e: InboundEnvelope, db: PGConnection) throws -> CommandOutcome {
+        switch IdentityCommand.decode(e) {
+        case .failure(let r):
+            return .refused(r, deadLetter: true)
+        case .success(let (command, actor)):
+            switch try IdentityCommands(db: db).apply(command, actor: actor, messageID: e.messageID!, body: e.body) {
+            case .done(let detail): return .ok(.object(["detail": .string(detail)]))
+            case .alreadyProcessed(let earlier): return .ok(.object(["already_processed": .bool(true), "outcome": .string(earlier)]))
+            case .rejected(let reason): return .refused(InboundRejection(code: IdentityCommand.rejected, reason: reason), deadLetter: true)
+            }
+        }
+    }
+}
+
+/// Consumes one command queue, one message at a time: applies it through its handler, dead-letters it
+/// when the handler says so (and only then acks), and answers `reply_to` with `correlation_id`.
 public final class CommandConsumer: Sendable {
     let settings: RapportSettings
     let topology: Topology
     let logger: Logger
     public let queue: String
+    let handler: any CommandHandler
 
-    public init(settings: RapportSettings, topology: Topology, logger: Logger, queue: String = "rapport.commands.identity") {
+    public init(settings: RapportSettings, topology: Topology, logger: Logger, queue: String = "rapport.commands.identity",
+                handler: any CommandHandler = IdentityCommandHandler()) {
         self.settings = settings
         self.topology = topology
         self.logger = logger
         self.queue = queue
+        self.handler = handler
     }
 
     public func run(index: Int, stop: StopSignal) {
         var backoff = Backoff(maximum: .milliseconds(self.settings.maxBackoffMilliseconds))
         while !stop.isSet {
             do {
-                let conn = try AMQPConnection(configuration: self.settings.amqpConfiguration(name: "rapport-commands-\(index)"))
+                let conn = try AMQPConnection(configuration: self.settings.amqpConfiguration(name: "\(self.queue)-\(index)"))
                 defer { conn.close() }
                 try TopologyApplier.apply(self.topology, on: conn)
-                let publisher = try AMQPConnection(configuration: self.settings.amqpConfiguration(name: "rapport-commands-dlx-\(index)"))
+                let publisher = try AMQPConnection(configuration: self.settings.amqpConfiguration(name: "\(self.queue)-replies-\(index)"))
                 defer { publisher.close() }
                 try publisher.enableConfirms()
                 let db = try PGConnection(self.settings.postgresURL)
@@ -130,7 +195,7 @@ public final class CommandConsumer: Sendable {
                 try? conn.cancel(consumerTag: tag)
             } catch {
                 let wait = backoff.next()
-                self.logger.warning("command consumer reconnecting", metadata: ["error": "\(String(reflecting: error))"])
+                self.logger.warning("command consumer reconnecting", metadata: ["queue": "\(self.queue)", "error": "\(String(reflecting: error))"])
                 stop.sleep(for: wait)
             }
         }
@@ -139,23 +204,24 @@ public final class CommandConsumer: Sendable {
     func handle(_ d: AMQPDelivery, db: PGConnection, publisher: AMQPConnection) throws {
         let envelope = InboundEnvelope(exchange: d.exchange, routingKey: d.routingKey, messageID: d.properties.messageID,
                                        appID: d.properties.appID, contentType: d.properties.contentType, body: d.body)
-        switch IdentityCommand.decode(envelope) {
-        case .failure(let r):
-            self.logger.warning("command dead-lettered", metadata: ["message_id": "\(d.properties.messageID ?? "-")", "reason": "\(r)"])
-            try DeadLetters.publish([(d, r)], on: publisher)
-        case .success(let (command, actor)):
-            // Database faults throw: the delivery stays unacked and comes back after the reconnect.
-            let outcome = try IdentityCommands(db: db).apply(command, actor: actor, messageID: envelope.messageID!, body: d.body)
-            switch outcome {
-            case .done(let detail):
-                self.logger.info("command applied", metadata: ["message_id": "\(envelope.messageID!)", "detail": "\(detail)"])
-            case .alreadyProcessed(let earlier):
-                self.logger.info("command already processed", metadata: ["message_id": "\(envelope.messageID!)", "outcome": "\(earlier)"])
-            case .rejected(let reason):
-                let r = InboundRejection(code: IdentityCommand.rejected, reason: reason)
-                self.logger.warning("command refused", metadata: ["message_id": "\(envelope.messageID!)", "reason": "\(reason)"])
-                try DeadLetters.publish([(d, r)], on: publisher)
-            }
+        // Database faults throw: the delivery stays unacked and comes back after the reconnect.
+        let outcome = try self.handler.handle(envelope, db: db)
+        let id = d.properties.messageID ?? "-"
+        if let e = outcome.error {
+            self.logger.info("command refused", metadata: ["message_id": "\(id)", "routing_key": "\(d.routingKey)", "reason": "\(e)"])
+        } else {
+            self.logger.info("command applied", metadata: ["message_id": "\(id)", "routing_key": "\(d.routingKey)"])
+        }
+        if outcome.deadLetter, let e = outcome.error {
+            try DeadLetters.publish([(d, e)], on: publisher)
+        }
+        if let replyTo = d.properties.replyTo, !replyTo.isEmpty {
+            var p = AMQPProperties(contentType: "application/json", messageID: "reply:\(id)", appID: "rapport", timestamp: Date())
+            p.correlationID = d.properties.correlationID ?? d.properties.messageID
+            p.type = d.routingKey + ".reply"
+            try publisher.publish(exchange: "", routingKey: replyTo, body: Array(outcome.reply.jsonString.utf8), properties: p)
+            // A reply that cannot be routed (the caller has gone) is not worth holding the command for.
+            _ = try publisher.waitForConfirms(timeout: .seconds(30))
         }
     }
 }

@@ -55,7 +55,19 @@ public struct LeadStore: Sendable {
     private func ingestInTransaction(_ submissions: [LeadSubmission], now: Date) throws -> LeadPlan {
         // Exact keys need no lock: two writers of one key collide on lead_identities and one re-plans.
         if self.fuzzy { try self.connection.query("select pg_advisory_xact_lock($1)", [Self.resolutionLock]) }
-        let plan = try self.plan(submissions, now: now, lockingCandidates: true)
+        let (plan, readTouchCounts) = try self.planReading(submissions, now: now)
+        // Lock only the leads this batch changes, and only if nobody changed them since they were read;
+        // else plan again. (Locking every candidate dirtied thousands of rows per batch for nothing.)
+        let changed = plan.leads.keys.filter { !plan.createdLeadIDs.contains($0) }.sorted { $0.uuidString < $1.uuidString }
+        if !changed.isEmpty {
+            let locked = try self.connection.query(
+                "select id, touch_count from leads where id = any($1::uuid[]) and merged_into is null order by id for update",
+                [changed.map { $0.uuidString.lowercased() }])
+            guard locked.count == changed.count else { throw Conflict() }
+            for row in locked where try readTouchCounts[row.decode("id", as: UUID.self)] != row.decode("touch_count", as: Int.self) {
+                throw Conflict()
+            }
+        }
         try self.write(plan, now: now)
         // Cached only once written; a rolled-back batch leaves stale entries, which the touch count exposes.
         if let cache = self.profileCache {
@@ -66,7 +78,12 @@ public struct LeadStore: Sendable {
 
     /// What ``ingest(_:now:)`` would decide for these submissions, without writing anything: reads the
     /// ledger, the identity owners and the candidates, and plans.
-    public func plan(_ submissions: [LeadSubmission], now: Date = Date(), lockingCandidates: Bool = false) throws -> LeadPlan {
+    public func plan(_ submissions: [LeadSubmission], now: Date = Date()) throws -> LeadPlan {
+        try self.planReading(submissions, now: now).plan
+    }
+
+    /// The plan, and the touch count of every lead as it was read (to detect a concurrent change).
+    private func planReading(_ submissions: [LeadSubmission], now: Date) throws -> (plan: LeadPlan, touchCounts: [UUID: Int]) {
         let db = self.connection
         var identityKeys = Set<String>()
         var blockingKeys = Set<String>()
@@ -113,8 +130,8 @@ public struct LeadStore: Sendable {
             let leads = try db.query(
                 """
                 select l.id, l.name, l.phone, l.email, l.company, l.address, l.source, l.channel,
-                       l.utm::text as utm, l.fields::text as fields, l.customer_id, l.touch_count,
-                       l.first_seen_at, l.last_seen_at
+                       l.fields->>'birth_date' as birth_date, l.fields->>'national_id' as national_id,
+                       l.customer_id, l.touch_count, l.first_seen_at, l.last_seen_at
                 from leads l
                 where l.id in (
                     select c.lead_id from unnest($1::text[]) as k(key)
@@ -122,13 +139,15 @@ public struct LeadStore: Sendable {
                     union select unnest($3::uuid[]))
                   and l.merged_into is null
                 order by l.id
-                \(lockingCandidates ? "for update" : "")
                 """, [Array(blockingKeys), Self.maxCandidatesPerKey, owners.values.map { $0.uuidString.lowercased() }])
             for row in leads {
+                // Of utm and fields only what the matcher reads: the update merges the rest in SQL.
+                var fields: [String: JSONValue] = [:]
+                for key in ["birth_date", "national_id"] { if let v = row[key] { fields[key] = .string(v) } }
                 candidates.append(LeadState(
                     id: try row.decode("id"), name: row["name"], phone: row["phone"], email: row["email"],
                     company: row["company"], address: row["address"], source: try row.decode("source"),
-                    channel: try row.decode("channel"), utm: Self.object(row["utm"]), fields: Self.object(row["fields"]),
+                    channel: try row.decode("channel"), utm: [:], fields: fields,
                     customerID: try row.decodeIfPresent("customer_id"), touchCount: try row.decode("touch_count"),
                     firstSeenAt: try row.decode("first_seen_at"), lastSeenAt: try row.decode("last_seen_at")))
             }
@@ -137,10 +156,11 @@ public struct LeadStore: Sendable {
         let cache = self.profileCache
         var planner = LeadPlanner()
         planner.fuzzy = self.fuzzy
-        return planner.plan(
+        let touchCounts = Dictionary(candidates.map { ($0.id, $0.touchCount) }, uniquingKeysWith: { a, _ in a })
+        return (planner.plan(
             submissions, processed: processed, candidates: candidates, identityOwners: owners,
             customersByKey: customersByKey, now: now, submissionProfiles: self.fuzzy ? profiles : nil,
-            profileOf: { lead in cache?.profile(of: lead) ?? MatchProfile(lead.personRecord) })
+            profileOf: { lead in cache?.profile(of: lead) ?? MatchProfile(lead.personRecord) }), touchCounts)
     }
 
     private func write(_ plan: LeadPlan, now: Date) throws {
@@ -268,7 +288,7 @@ public struct LeadStore: Sendable {
             try db.query(
                 """
                 update leads l set name = x.name, phone = x.phone, email = x.email, company = x.company,
-                       address = x.address, utm = x.utm, fields = x.fields, customer_id = x.customer_id,
+                       address = x.address, utm = x.utm || l.utm, fields = x.fields || l.fields, customer_id = x.customer_id,
                        touch_count = x.touch_count, last_seen_at = x.last_seen_at, updated_at = now()
                 from jsonb_to_recordset($1::jsonb) as \(columns)
                 where l.id = x.id
@@ -341,11 +361,6 @@ public struct LeadStore: Sendable {
     }
 
     static func opt(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
-
-    static func object(_ text: String?) -> [String: JSONValue] {
-        guard let text, let v = try? JSONValue.parse(Array(text.utf8)) else { return [:] }
-        return v.objectValue ?? [:]
-    }
 
     private static let isoStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 

@@ -46,8 +46,11 @@ struct Run: AsyncParsableCommand {
             services.append(.init(service: ThreadedService(name: "archiver") { i, stop in archiver.run(index: i, stop: stop) }))
         }
         if wanted.contains("commands") {
-            let commands = CommandConsumer(settings: settings, topology: topology, logger: logger)
-            services.append(.init(service: ThreadedService(name: "commands") { i, stop in commands.run(index: i, stop: stop) }))
+            let identity = CommandConsumer(settings: settings, topology: topology, logger: logger)
+            services.append(.init(service: ThreadedService(name: "commands-identity") { i, stop in identity.run(index: i, stop: stop) }))
+            let sales = CommandConsumer(settings: settings, topology: topology, logger: logger, queue: "rapport.commands.sales",
+                                        handler: SalesCommandHandler())
+            services.append(.init(service: ThreadedService(name: "commands-sales") { i, stop in sales.run(index: i, stop: stop) }))
         }
         if wanted.contains("ingest") {
             // One cache for every queue: an imported lead is a candidate for the next web form.

@@ -141,7 +141,7 @@ final class TestEnvironment: @unchecked Sendable {
     }
 
     /// Starts the ingest consumer, the dead-letter archiver and the outbox relay on threads (and the
-    /// identity command consumer, if asked).
+    /// command consumers, if asked).
     func startWorkers(ingest: IngestConsumer? = nil, commands: Bool = false) -> RunningWorkers {
         let ingest = ingest ?? self.ingestConsumer()
         let archiver = DeadLetterArchiver(settings: self.settings, topology: self.topology, logger: quietLogger)
@@ -152,8 +152,11 @@ final class TestEnvironment: @unchecked Sendable {
             { relay.run(index: 0, stop: $0) },
         ]
         if commands {
-            let consumer = CommandConsumer(settings: self.settings, topology: self.topology, logger: quietLogger)
-            loops.append { consumer.run(index: 0, stop: $0) }
+            let identity = CommandConsumer(settings: self.settings, topology: self.topology, logger: quietLogger)
+            let sales = CommandConsumer(settings: self.settings, topology: self.topology, logger: quietLogger,
+                                        queue: "rapport.commands.sales", handler: SalesCommandHandler())
+            loops.append { identity.run(index: 0, stop: $0) }
+            loops.append { sales.run(index: 0, stop: $0) }
         }
         return RunningWorkers(loops: loops, counters: ingest.counters)
     }

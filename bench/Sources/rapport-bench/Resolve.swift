@@ -5,7 +5,7 @@ import RapportPostgres
 import Workers
 
 /// Time to resolve one record against a large store: seeds N people (leads with their identity and
-/// blocking keys, as LeadStore writes them), then for each probe times ``LeadStore/plan(_:now:lockingCandidates:)``
+/// blocking keys, as LeadStore writes them), then for each probe times ``LeadStore/plan(_:now:)``
 /// (the decision: ledger check, candidate read, scoring) and then ``LeadStore/ingest(_:now:)`` (the whole
 /// one-record transaction: lock, decision, writes, commit). Probes are re-submissions of stored people in
 /// three disguises and new people.
@@ -21,18 +21,25 @@ struct Resolve: ParsableCommand {
     static let cities = [("上海市", "浦东新区"), ("北京市", "海淀区"), ("深圳市", "南山区"), ("广州市", "天河区"),
                          ("杭州市", "西湖区"), ("成都市", "武侯区"), ("南京市", "鼓楼区"), ("武汉市", "洪山区")]
     static let brands = ["星河", "远航", "云图", "青木", "华信", "恒通", "联创", "博远", "金桥", "瑞丰", "天成", "宏图",
-                         "新锐", "汇智", "鼎盛", "国泰", "安达", "中科", "启明", "东方"]
+                         "新锐", "汇智", "鼎盛", "国泰", "安达", "中科", "启明", "东方", "万达", "长城", "华夏", "九州", "神州", "正大", "世纪", "未来", "蓝海", "绿洲", "银河", "紫金",
+                         "朝阳", "四海", "百川", "千禧", "宏达"]
+    static let brands2 = ["达", "源", "创", "辰", "安", "泰", "和", "顺", "佳", "誉", "凯", "盛", "德", "信", "益", "隆", "昌",
+                          "瑞", "宇", "嘉", "豪", "威", "迅", "捷", "通", "腾", "飞", "科", "华", "美", "中", "海", "港",
+                          "星", "光", "明", "阳", "峰", "川", "林", "松"]
     static let trades = ["科技", "信息技术", "网络", "电子商务", "贸易", "咨询", "物流"]
     static let streets = ["世纪大道", "中关村大街", "科技园路", "天河路", "文三路", "人民南路", "中山路", "珞喻路"]
 
     /// Stored person `i`: names repeat as they do in real data (2,880 distinct, ~350 people each per
-    /// million), phones and emails are unique, companies and streets are shared.
+    /// million), phones and emails are unique, companies (about 60k) and streets are shared.
     static func person(_ i: Int) -> (name: String, phone: String, email: String?, company: String, address: String) {
         let name = DemoData.person(i, run: "").name
         let phone = "+86" + String(15_000_000_000 + i)
         let email: String? = i % 10 < 7 ? "p\(i)@corp\(i % 997).cn" : nil
         let (city, district) = Self.cities[i % Self.cities.count]
-        let company = String(city.dropLast()) + Self.brands[(i / 8) % Self.brands.count] + Self.trades[(i / 160) % Self.trades.count] + "有限公司"
+        // Two brand syllables from pools of 37 and 41 (prime to the name cycle), so a name recurs at a
+        // company only after millions of people, as in real data; a same-name colleague is rare.
+        let company = String(city.dropLast()) + Self.brands[i % 37] + Self.brands2[i % 41]
+            + Self.trades[(i / 8) % Self.trades.count] + "有限公司"
         let address = city + district + Self.streets[i % Self.streets.count] + "\((i / 64) % 3000 + 1)号"
         return (name, phone, email, company, address)
     }

@@ -1,0 +1,147 @@
+import Foundation
+
+/// The checks every command message passes first: a message id (the idempotency key), JSON, a JSON
+/// object body, and who asked (`actor` in the body, else the `app_id` property).
+public enum CommandEnvelope {
+    public static func parse(_ e: InboundEnvelope, maxBodyBytes: Int = 64 * 1024)
+        -> Result<(body: [String: JSONValue], actor: String), InboundRejection> {
+        guard let id = e.messageID, !id.allSatisfy({ $0 == " " }) else {
+            return .failure(.init(code: .missingMessageID, reason: "Commands need a message_id property: it makes a redelivered command a no-op.", field: "message_id"))
+        }
+        guard e.contentType?.lowercased().hasPrefix("application/json") == true else {
+            return .failure(.init(code: .wrongContentType, reason: "Commands are application/json, not \(e.contentType ?? "(none)").", field: "content_type"))
+        }
+        guard e.body.count <= maxBodyBytes else {
+            return .failure(.init(code: .bodyTooLarge, reason: "Command body is \(e.body.count) bytes; the limit is \(maxBodyBytes)."))
+        }
+        guard let parsed = try? JSONValue.parse(e.body), let o = parsed.objectValue else {
+            return .failure(.init(code: .invalidJSON, reason: "Command body is not a JSON object."))
+        }
+        let actor = (o["actor"]?.stringValue ?? e.appID).map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+        guard let actor, !actor.isEmpty else {
+            return .failure(.init(code: .invalidField, reason: "Commands name who asked: an `actor` string (or the app_id property).", field: "actor"))
+        }
+        return .success((o, actor))
+    }
+
+    /// Field readers that name the field that failed.
+    public struct Fields: Sendable {
+        public let body: [String: JSONValue]
+        public init(_ body: [String: JSONValue]) { self.body = body }
+
+        public func string(_ key: String) -> Result<String, InboundRejection> {
+            guard let s = self.body[key]?.stringValue, !s.isEmpty else {
+                return .failure(.init(code: .invalidField, reason: "`\(key)` must be a non-empty string.", field: key))
+            }
+            return .success(s)
+        }
+
+        public func optionalString(_ key: String) -> Result<String?, InboundRejection> {
+            switch self.body[key] {
+            case nil, .null?: .success(nil)
+            case .string(let s)?: .success(s)
+            default: .failure(.init(code: .invalidField, reason: "`\(key)` must be a string.", field: key))
+            }
+        }
+
+        public func uuid(_ key: String) -> Result<UUID, InboundRejection> {
+            guard let s = self.body[key]?.stringValue, let u = UUID(uuidString: s) else {
+                return .failure(.init(code: .invalidField, reason: "`\(key)` must be an id (UUID).", field: key))
+            }
+            return .success(u)
+        }
+
+        public func uuids(_ key: String) -> Result<[UUID], InboundRejection> {
+            let bad = InboundRejection(code: .invalidField, reason: "`\(key)` must be a non-empty array of ids (UUIDs).", field: key)
+            guard case .array(let items)? = self.body[key], !items.isEmpty else { return .failure(bad) }
+            var out: [UUID] = []
+            for item in items {
+                guard let s = item.stringValue, let u = UUID(uuidString: s) else { return .failure(bad) }
+                out.append(u)
+            }
+            return .success(out)
+        }
+
+        /// A positive integer (also as a string), or `nil` when absent and not `required`.
+        public func integer(_ key: String, required: Bool = true, minimum: Int64 = 1) -> Result<Int64?, InboundRejection> {
+            let bad = InboundRejection(code: .invalidField, reason: "`\(key)` must be an integer of at least \(minimum).", field: key)
+            switch self.body[key] {
+            case nil, .null?: return required ? .failure(bad) : .success(nil)
+            case .number(let d)? where d >= Double(minimum) && d < 9e15 && d.rounded() == d: return .success(Int64(d))
+            case .string(let s)?: return Int64(s).flatMap { $0 >= minimum ? $0 : nil }.map { .success($0) } ?? .failure(bad)
+            default: return .failure(bad)
+            }
+        }
+
+        public func optionalBool(_ key: String) -> Result<Bool?, InboundRejection> {
+            switch self.body[key] {
+            case nil, .null?: .success(nil)
+            case .bool(let b)?: .success(b)
+            default: .failure(.init(code: .invalidField, reason: "`\(key)` must be true or false.", field: key))
+            }
+        }
+    }
+}
+
+/// A command of the sales front end on `rapport.commands`: reps and teams, and the lead pool.
+public enum SalesCommand: Sendable, Hashable {
+    case upsertRep(id: String, name: String?, team: String?, active: Bool?, capacity: Int?)
+    case upsertTeam(id: String, name: String, assignment: AssignmentPolicy)
+    case claim(rep: String, count: Int, pool: String)
+    case giveBack(rep: String, leads: [UUID], reason: String)
+    case assign(team: String, count: Int?, leads: [UUID]?, pool: String)
+
+    public static let routingKeys = ["rep.upsert", "team.upsert", "lead.claim", "lead.return", "lead.assign"]
+
+    public var name: String {
+        switch self {
+        case .upsertRep: "rep.upsert"
+        case .upsertTeam: "team.upsert"
+        case .claim: "lead.claim"
+        case .giveBack: "lead.return"
+        case .assign: "lead.assign"
+        }
+    }
+
+    public static func decode(_ e: InboundEnvelope) -> Result<(SalesCommand, actor: String), InboundRejection> {
+        CommandEnvelope.parse(e).flatMap { body, actor in
+            let f = CommandEnvelope.Fields(body)
+            let command: Result<SalesCommand, InboundRejection>
+            switch e.routingKey {
+            case "rep.upsert":
+                command = f.string("rep_id").flatMap { id in f.optionalString("name").flatMap { name in
+                    f.optionalString("team_id").flatMap { team in f.optionalBool("active").flatMap { active in
+                        f.integer("capacity", required: false, minimum: 0).map { cap in
+                            .upsertRep(id: id, name: name, team: team, active: active, capacity: cap.map { Int($0) })
+                        } } } } }
+            case "team.upsert":
+                command = f.string("team_id").flatMap { id in f.string("name").flatMap { name in
+                    f.optionalString("assignment").flatMap { a in
+                        guard let policy = AssignmentPolicy(rawValue: a ?? "round_robin") else {
+                            return .failure(.init(code: .invalidField, reason: "`assignment` is round_robin or least_loaded.", field: "assignment"))
+                        }
+                        return .success(.upsertTeam(id: id, name: name, assignment: policy))
+                    } } }
+            case "lead.claim":
+                command = f.string("rep_id").flatMap { rep in f.integer("count").flatMap { n in
+                    f.optionalString("pool").map { .claim(rep: rep, count: Int(n!), pool: $0 ?? "default") } } }
+            case "lead.return":
+                command = f.string("rep_id").flatMap { rep in f.uuids("lead_ids").flatMap { ids in
+                    f.string("reason").map { .giveBack(rep: rep, leads: ids, reason: $0) } } }
+            case "lead.assign":
+                command = f.string("team_id").flatMap { team in f.integer("count", required: false).flatMap { n in
+                    f.optionalString("pool").flatMap { pool in
+                        let leads: Result<[UUID]?, InboundRejection> = body["lead_ids"] == nil ? .success(nil) : f.uuids("lead_ids").map { $0 }
+                        return leads.flatMap { ids in
+                            n == nil && ids == nil
+                                ? .failure(.init(code: .invalidField, reason: "Give `count` or `lead_ids`.", field: "count"))
+                                : .success(.assign(team: team, count: n.map { Int($0) }, leads: ids, pool: pool ?? "default"))
+                        }
+                    } } }
+            default:
+                command = .failure(.init(code: .unknownRoutingKey, reason: "No sales command is routed on \(e.routingKey).", field: "routing_key"))
+            }
+            return command.map { ($0, actor) }
+        }
+    }
+}

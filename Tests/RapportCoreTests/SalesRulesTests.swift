@@ -1,0 +1,69 @@
+import Foundation
+import RapportCore
+import Testing
+
+struct SalesRulesTests {
+    @Test func claimAllowanceNamesTheRuleThatCutIt() {
+        let rules = PoolRules(maxPerClaim: 10, maxPerDay: 30, maxHeld: 50, reclaimBarDays: 7)
+        #expect(rules.allowance(requested: 5, held: 0, claimedToday: 0, capacity: 100) == ClaimAllowance(count: 5, limitedBy: nil))
+        #expect(rules.allowance(requested: 25, held: 0, claimedToday: 0, capacity: 100) == ClaimAllowance(count: 10, limitedBy: "max_per_claim"))
+        #expect(rules.allowance(requested: 10, held: 0, claimedToday: 26, capacity: 100) == ClaimAllowance(count: 4, limitedBy: "max_per_day"))
+        #expect(rules.allowance(requested: 10, held: 47, claimedToday: 0, capacity: 100) == ClaimAllowance(count: 3, limitedBy: "max_held"))
+        #expect(rules.allowance(requested: 10, held: 7, claimedToday: 0, capacity: 8) == ClaimAllowance(count: 1, limitedBy: "capacity"))
+        #expect(rules.allowance(requested: 10, held: 60, claimedToday: 40, capacity: 8).count == 0)
+    }
+
+    static let team = [RepLoad(id: "a", active: true, held: 0, capacity: 10), RepLoad(id: "b", active: false, held: 0, capacity: 10),
+                       RepLoad(id: "c", active: true, held: 0, capacity: 2), RepLoad(id: "d", active: true, held: 5, capacity: 10)]
+
+    @Test func roundRobinSkipsInactiveAndFullRepsAndContinuesAfterTheLast() {
+        let first = Assignment.distribute(5, among: Self.team, policy: .roundRobin, after: nil)
+        #expect(first.reps == ["a", "c", "d", "a", "c"])
+        #expect(first.last == "c")
+        // The next run starts after "c"; c is now full (2 of 2), so it is skipped.
+        var loads = Self.team
+        loads[2].held = 2
+        #expect(Assignment.distribute(3, among: loads, policy: .roundRobin, after: "c").reps == ["d", "a", "d"])
+        // A rep who left (inactive) is never given anything, even when nobody else has room.
+        let onlyInactive = [RepLoad(id: "x", active: false, held: 0, capacity: 5)]
+        #expect(Assignment.distribute(3, among: onlyInactive, policy: .roundRobin, after: nil).reps.isEmpty)
+    }
+
+    @Test func leastLoadedFillsTheEmptiestFirst() {
+        let r = Assignment.distribute(6, among: Self.team, policy: .leastLoaded, after: nil)
+        // a and c start at 0; c fills at 2; a climbs to 5 and ties with d (a first by id).
+        #expect(r.reps == ["a", "c", "a", "c", "a", "a"])
+        #expect(Assignment.distribute(100, among: Self.team, policy: .leastLoaded, after: nil).reps.count == 10 + 2 + 5)
+    }
+
+    static func decode(_ key: String, _ body: String) -> Result<(SalesCommand, actor: String), InboundRejection> {
+        SalesCommand.decode(InboundEnvelope(exchange: "rapport.commands", routingKey: key, messageID: "m",
+                                            contentType: "application/json", body: Array(body.utf8)))
+    }
+
+    @Test func salesCommandsDecode() throws {
+        #expect(try Self.decode("lead.claim", #"{"rep_id": "li", "count": 5, "actor": "ui"}"#).get().0 == .claim(rep: "li", count: 5, pool: "default"))
+        #expect(try Self.decode("team.upsert", #"{"team_id": "east", "name": "East", "assignment": "least_loaded", "actor": "ui"}"#).get().0
+                == .upsertTeam(id: "east", name: "East", assignment: .leastLoaded))
+        #expect(try Self.decode("rep.upsert", #"{"rep_id": "li", "active": false, "actor": "ui"}"#).get().0
+                == .upsertRep(id: "li", name: nil, team: nil, active: false, capacity: nil))
+        let id = "6f1c2a9e-0000-4000-8000-000000000001"
+        #expect(try Self.decode("lead.return", #"{"rep_id": "li", "lead_ids": ["\#(id)"], "reason": "wrong number", "actor": "ui"}"#).get().0
+                == .giveBack(rep: "li", leads: [UUID(uuidString: id)!], reason: "wrong number"))
+    }
+
+    @Test(arguments: [
+        ("lead.claim", #"{"rep_id": "li", "count": 0, "actor": "ui"}"#, "count"),
+        ("lead.claim", #"{"count": 3, "actor": "ui"}"#, "rep_id"),
+        ("lead.return", #"{"rep_id": "li", "lead_ids": [], "reason": "x", "actor": "ui"}"#, "lead_ids"),
+        ("lead.return", #"{"rep_id": "li", "lead_ids": ["nope"], "reason": "x", "actor": "ui"}"#, "lead_ids"),
+        ("lead.assign", #"{"team_id": "east", "actor": "ui"}"#, "count"),
+        ("team.upsert", #"{"team_id": "east", "name": "East", "assignment": "random", "actor": "ui"}"#, "assignment"),
+        ("rep.upsert", #"{"rep_id": "li", "capacity": -1, "actor": "ui"}"#, "capacity"),
+        ("rep.upsert", #"{"rep_id": "li", "active": "yes", "actor": "ui"}"#, "active"),
+    ])
+    func badSalesCommandsNameTheField(key: String, body: String, field: String) {
+        guard case .failure(let r) = Self.decode(key, body) else { Issue.record("accepted \(body)"); return }
+        #expect(r.field == field)
+    }
+}
