@@ -27,13 +27,15 @@ public struct LeadState: Sendable, Hashable {
     public var utm: [String: JSONValue]
     public var fields: [String: JSONValue]
     public var customerID: UUID?
+    /// The rep who owns the lead, if one does.
+    public var owner: String?
     public var touchCount: Int
     public var firstSeenAt: Date
     public var lastSeenAt: Date
 
     public init(id: UUID, name: String? = nil, phone: String? = nil, email: String? = nil, company: String? = nil,
                 address: String? = nil, source: String, channel: String, utm: [String: JSONValue] = [:],
-                fields: [String: JSONValue] = [:], customerID: UUID? = nil, touchCount: Int = 0,
+                fields: [String: JSONValue] = [:], customerID: UUID? = nil, owner: String? = nil, touchCount: Int = 0,
                 firstSeenAt: Date, lastSeenAt: Date) {
         self.id = id
         self.name = name
@@ -46,6 +48,7 @@ public struct LeadState: Sendable, Hashable {
         self.utm = utm
         self.fields = fields
         self.customerID = customerID
+        self.owner = owner
         self.touchCount = touchCount
         self.firstSeenAt = firstSeenAt
         self.lastSeenAt = lastSeenAt
@@ -104,6 +107,10 @@ public struct LeadPlan: Sendable {
         public var reasons: [MatchReason] = []
         /// A lead this one may be (between the review and match thresholds): for a person to decide.
         public var possibleDuplicateOf: UUID?
+        /// 撞单: the rep who owns the lead this submission merged into or may duplicate. A possible
+        /// duplicate of an owned lead goes to that rep rather than to the pool, so no second rep chases
+        /// the same person; the rep is warned either way.
+        public var ownerWarned: String?
     }
 
     public var decisions: [Decision] = []
@@ -209,10 +216,11 @@ public struct LeadPlanner: Sendable {
             let time = s.submittedAt ?? now
             var best: (id: UUID, score: MatchScore)?
             if !self.fuzzy {
-                let decision: LeadPlan.Decision
+                var decision: LeadPlan.Decision
                 if let k = keys.first(where: { keyOwner[$0] != nil }), let id = keyOwner[k], plan.leads[id] != nil {
                     plan.leads[id]!.absorb(s, at: time)
                     decision = .init(submission: s, outcome: .merged, leadID: id, matchedKey: k)
+                    decision.ownerWarned = plan.leads[id]!.owner
                 } else {
                     decision = .init(submission: s, outcome: .created, leadID: Self.create(s, at: time, id: newID(), in: &plan))
                 }
@@ -253,8 +261,15 @@ public struct LeadPlanner: Sendable {
                                  matchedKey: keys.first { keyOwner[$0] == b.id })
             } else {
                 decision = .init(submission: s, outcome: .created, leadID: Self.create(s, at: time, id: newID(), in: &plan))
-                if let b = best, b.score.score >= self.matcher.reviewThreshold { decision.possibleDuplicateOf = b.id }
+                if let b = best, b.score.score >= self.matcher.reviewThreshold {
+                    decision.possibleDuplicateOf = b.id
+                    if let owner = plan.leads[b.id]?.owner {
+                        plan.leads[decision.leadID!]!.owner = owner
+                        decision.ownerWarned = owner
+                    }
+                }
             }
+            if decision.outcome == .merged { decision.ownerWarned = plan.leads[decision.leadID!]?.owner }
             decision.score = best?.score.score
             decision.reasons = best?.score.reasons ?? []
             // A new lead is exactly its first submission; a merged one has changed and is profiled again.

@@ -131,7 +131,7 @@ public struct LeadStore: Sendable {
                 """
                 select l.id, l.name, l.phone, l.email, l.company, l.address, l.source, l.channel,
                        l.fields->>'birth_date' as birth_date, l.fields->>'national_id' as national_id,
-                       l.customer_id, l.touch_count, l.first_seen_at, l.last_seen_at
+                       l.customer_id, l.owner, l.touch_count, l.first_seen_at, l.last_seen_at
                 from leads l
                 where l.id in (
                     select c.lead_id from unnest($1::text[]) as k(key)
@@ -148,7 +148,7 @@ public struct LeadStore: Sendable {
                     id: try row.decode("id"), name: row["name"], phone: row["phone"], email: row["email"],
                     company: row["company"], address: row["address"], source: try row.decode("source"),
                     channel: try row.decode("channel"), utm: [:], fields: fields,
-                    customerID: try row.decodeIfPresent("customer_id"), touchCount: try row.decode("touch_count"),
+                    customerID: try row.decodeIfPresent("customer_id"), owner: row["owner"], touchCount: try row.decode("touch_count"),
                     firstSeenAt: try row.decode("first_seen_at"), lastSeenAt: try row.decode("last_seen_at")))
             }
         }
@@ -179,6 +179,7 @@ public struct LeadStore: Sendable {
         var ledger = JSONRowsWriter(capacity: plan.decisions.count * 400)
         var events = JSONRowsWriter()
         var candidatesRows = JSONRowsWriter()
+        var heldRows: [(lead: String, rep: String, reason: String)] = []
         let accepted = plan.decisions.filter { $0.outcome != .duplicateMessage }
             .sorted { ($0.submission.source, $0.submission.messageID) < ($1.submission.source, $1.submission.messageID) }
         for d in accepted {
@@ -222,6 +223,20 @@ public struct LeadStore: Sendable {
 
             if d.outcome == .created {
                 Self.event(&events, "lead.created", id: "lead.created:" + leadID, leadID: leadID, s, at: nowText)
+            }
+            if let owner = d.ownerWarned {
+                let matched = d.possibleDuplicateOf ?? d.leadID!
+                Self.event(&events, "customer.duplicate_detected", id: "customer.duplicate_detected:\(s.source)/\(s.messageID):owner",
+                           leadID: leadID, s, at: nowText) { w in
+                    w.field("owner", owner)
+                    w.field("matched_lead_id", text(matched))
+                    w.field("held_for_owner", json: .bool(d.possibleDuplicateOf != nil))
+                    w.field("score", d.score.map { String(format: "%.2f", $0) })
+                    w.field("reasons", json: reasons)
+                }
+                if d.possibleDuplicateOf != nil {
+                    heldRows.append((leadID, owner, "possible duplicate of \(text(matched))"))
+                }
             }
             if let c = d.customer {
                 Self.event(&events, "customer.duplicate_detected", id: "customer.duplicate_detected:\(s.source)/\(s.messageID)",
@@ -271,16 +286,16 @@ public struct LeadStore: Sendable {
         }
         let columns = """
             x(id uuid, name text, phone text, email text, company text, address text, source text, channel text,
-              utm jsonb, fields jsonb, customer_id uuid, touch_count int, first_seen_at timestamptz,
+              utm jsonb, fields jsonb, customer_id uuid, owner text, touch_count int, first_seen_at timestamptz,
               last_seen_at timestamptz)
             """
         if created.count > 0 {
             try db.query(
                 """
                 insert into leads (id, name, phone, email, company, address, source, channel, utm, fields,
-                                   customer_id, touch_count, first_seen_at, last_seen_at)
+                                   customer_id, owner, owned_since, touch_count, first_seen_at, last_seen_at)
                 select id, name, phone, email, company, address, source, channel, utm, fields, customer_id,
-                       touch_count, first_seen_at, last_seen_at
+                       owner, case when owner is not null then now() end, touch_count, first_seen_at, last_seen_at
                 from jsonb_to_recordset($1::jsonb) as \(columns)
                 """, [created.finish()])
         }
@@ -302,6 +317,14 @@ public struct LeadStore: Sendable {
                 select k, l from unnest($1::text[], $2::uuid[]) as x(k, l)
                 on conflict do nothing
                 """, [sorted.map(\.key), sorted.map { text($0.leadID) }])
+        }
+        if !heldRows.isEmpty {
+            try db.query(
+                """
+                insert into lead_ownership (lead_id, rep_id, action, actor, reason)
+                select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
+                """, [heldRows.map(\.lead), heldRows.map(\.rep), heldRows.map { _ in "assign" }, heldRows.map { _ in "rapport" },
+                      heldRows.map(\.reason)])
         }
         if candidatesRows.count > 0 {
             try db.query(
@@ -331,6 +354,7 @@ public struct LeadStore: Sendable {
         w.field("utm", json: .object(l.utm))
         w.field("fields", json: .object(l.fields))
         w.field("customer_id", customerID)
+        w.field("owner", l.owner)
         w.field("touch_count", l.touchCount)
         w.field("first_seen_at", Self.iso(l.firstSeenAt))
         w.field("last_seen_at", Self.iso(l.lastSeenAt))

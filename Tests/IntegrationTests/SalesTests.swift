@@ -176,3 +176,50 @@ struct SalesIntegrationTests {
         #expect(try env.count("select count(*)::int8 as n from dead_letters where message_id = 's4' and error_code = 'invalid_field'") == 1)
     }
 }
+
+/// 撞单: a lead that matches one a rep owns goes to that rep, never to the pool for a second rep.
+@Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run sales integration tests"))
+struct OwnerWarningIntegrationTests {
+    static func form(_ id: String, _ fields: String) -> InboundMessage {
+        InboundMessage(routingKey: "inbound.webform.site", body: Array(#"{"message": "报价", \#(fields)}"#.utf8),
+                       properties: AMQPProperties(contentType: "application/json", messageID: id, appID: "site"))
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func duplicatesOfAnOwnedLeadGoToItsOwnerWithAWarning() async throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let workers = env.startWorkers()
+        defer { workers.stop() }
+        try env.publish([Self.form("o-1", #""name": "张伟", "phone": "13812345678", "email": "zw@huaxin.cn", "company": "北京华信科技有限公司""#)])
+        try await env.waitUntil("first lead") { try env.count("select count(*)::int8 as n from inbound_ledger") == 1 }
+        let db = try env.db()
+        defer { db.close() }
+        let pool = LeadPool(db: db)
+        try pool.upsertRep(id: "li", name: "李雷", team: nil, active: true, capacity: 10)
+        try pool.upsertRep(id: "han", name: "韩梅梅", team: nil, active: true, capacity: 10)
+        let owned = try pool.claim(rep: "li", count: 1, actor: "test").leads
+        #expect(owned.count == 1)
+
+        // Same name and company, another phone: not sure enough to merge, so a new lead for review,
+        // held for li instead of going to the pool; and the same phone again merges.
+        try env.publish([Self.form("o-2", #""name": "张伟", "phone": "13900001111", "company": "北京华信科技有限公司""#),
+                         Self.form("o-3", #""name": "张伟", "phone": "+86 138-1234-5678""#)])
+        try await env.waitUntil("both") { try env.count("select count(*)::int8 as n from inbound_ledger") == 3 }
+        let second: UUID = try db.query("select lead_id from inbound_ledger where message_id = 'o-2'").first!.decode("lead_id")
+        #expect(second != owned[0])
+        #expect(try env.count("select count(*)::int8 as n from leads where id = $1 and owner = 'li'", [second]) == 1)
+        #expect(try env.count("select count(*)::int8 as n from duplicate_candidates where lead_id = $1", [second]) == 1)
+        #expect(try env.count("select count(*)::int8 as n from inbound_ledger where message_id = 'o-3' and lead_id = $1", [owned[0]]) == 1)
+        // Nothing is left in the pool for han.
+        #expect(try pool.claim(rep: "han", count: 5, actor: "test").leads.isEmpty)
+        let warnings = try db.query(
+            """
+            select payload->>'owner' as owner, payload->>'held_for_owner' as held, payload->>'matched_lead_id' as matched
+            from outbox where routing_key = 'customer.duplicate_detected' order by id
+            """)
+        #expect(warnings.map { $0["owner"] } == ["li", "li"])
+        #expect(warnings.map { $0["held"] } == ["true", "false"])
+        #expect(warnings.allSatisfy { $0["matched"] == owned[0].uuidString.lowercased() })
+    }
+}
