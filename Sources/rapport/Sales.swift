@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import RapportCore
+import RapportPostgres
+import Workers
+
+/// The admin's side of the sales commands: the same code the command messages call.
+extension GlobalOptions {
+    func database() throws -> PGConnection { try PGConnection(try self.settings().postgresURL) }
+}
+
+private var cliActor: String { ProcessInfo.processInfo.environment["USER"].map { "cli:" + $0 } ?? "cli" }
+
+struct Rep: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or change a sales rep.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Rep id.") var id: String
+    @Option(help: "Display name.") var name: String?
+    @Option(help: "Team id.") var team: String?
+    @Option(help: "Most leads the rep may hold.") var capacity: Int?
+    @Flag(inversion: .prefixedNo, help: "Active reps can claim and be assigned leads; inactive ones never.") var active: Bool?
+
+    func run() throws {
+        let db = try self.global.database()
+        defer { db.close() }
+        try LeadPool(db: db).upsertRep(id: self.id, name: self.name, team: self.team, active: self.active, capacity: self.capacity)
+        print("rep \(self.id) saved")
+    }
+}
+
+struct Team: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or change a team and how it hands out leads.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Team id.") var id: String
+    @Option(help: "Display name.") var name: String
+    @Option(help: "round_robin or least_loaded.") var assignment = "round_robin"
+
+    func run() throws {
+        guard let policy = AssignmentPolicy(rawValue: self.assignment) else { throw CLIError("--assignment is round_robin or least_loaded") }
+        let db = try self.global.database()
+        defer { db.close() }
+        try LeadPool(db: db).upsertTeam(id: self.id, name: self.name, assignment: policy)
+        print("team \(self.id) saved (\(policy.rawValue))")
+    }
+}
+
+struct Pool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The lead pool: claim, return, assign, and its rules.",
+        subcommands: [Show.self, Claim.self, Return.self, Assign.self, Rules.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Each pool's rules and leads waiting; each rep's holdings.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            for p in try db.query(
+                """
+                select p.id, p.max_per_claim, p.max_per_day, p.max_held, p.reclaim_bar_days,
+                       (select count(*) from leads l where l.pool_id = p.id and l.owner is null and l.merged_into is null) as waiting
+                from lead_pools p order by p.id
+                """) {
+                print("pool \(p["id"] ?? ""): \(p["waiting"] ?? "0") waiting; per claim \(p["max_per_claim"] ?? ""), per day \(p["max_per_day"] ?? ""), held \(p["max_held"] ?? ""), re-claim bar \(p["reclaim_bar_days"] ?? "") days")
+            }
+            for r in try db.query(
+                """
+                select r.id, r.name, r.team_id, r.active, r.capacity,
+                       (select count(*) from leads l where l.owner = r.id and l.merged_into is null) as held
+                from reps r order by r.id
+                """) {
+                print("rep \(r["id"] ?? "") (\(r["name"] ?? "")) team \(r["team_id"] ?? "-") \(r["active"] == "t" ? "active" : "INACTIVE"): holds \(r["held"] ?? "0") of \(r["capacity"] ?? "")")
+            }
+        }
+    }
+
+    struct Claim: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Claim the pool's oldest leads for a rep, under the pool's rules.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Rep id.") var rep: String
+        @Option(help: "How many.") var count = 10
+        @Option(help: "Pool id.") var pool = "default"
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            let r = try LeadPool(db: db).claim(rep: self.rep, count: self.count, pool: self.pool, actor: cliActor)
+            for id in r.leads { print(id.uuidString.lowercased()) }
+            print("\(self.rep) claimed \(r.leads.count)" + (r.limitedBy.map { " (limited by \($0))" } ?? ""))
+        }
+    }
+
+    struct Return: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Return a rep's leads to the pool with a reason.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Rep id.") var rep: String
+        @Option(help: "Why (kept in the history).") var reason: String
+        @Argument(help: "Lead ids.") var leads: [String]
+
+        func run() throws {
+            let ids = try self.leads.map { s in try UUID(uuidString: s).orThrow(CLIError("not a lead id: \(s)")) }
+            let db = try self.global.database()
+            defer { db.close() }
+            print("returned \(try LeadPool(db: db).giveBack(ids, rep: self.rep, reason: self.reason, actor: cliActor))")
+        }
+    }
+
+    struct Assign: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Hand pool leads (or the given ones) to a team's active reps by its policy.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Team id.") var team: String
+        @Option(help: "How many of the pool's oldest leads.") var count: Int?
+        @Option(help: "Pool id.") var pool = "default"
+        @Argument(help: "Lead ids (instead of --count).") var leads: [String] = []
+
+        func run() throws {
+            let ids = try self.leads.map { s in try UUID(uuidString: s).orThrow(CLIError("not a lead id: \(s)")) }
+            guard self.count != nil || !ids.isEmpty else { throw CLIError("give --count N or lead ids") }
+            let db = try self.global.database()
+            defer { db.close() }
+            let pairs = try LeadPool(db: db).assign(team: self.team, count: self.count, leads: ids.isEmpty ? nil : ids,
+                                                    pool: self.pool, actor: cliActor)
+            for p in pairs { print("\(p.lead.uuidString.lowercased()) -> \(p.rep)") }
+            print("assigned \(pairs.count)")
+        }
+    }
+
+    struct Rules: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a pool or change its claim rules.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Pool id.") var pool = "default"
+        @Option var maxPerClaim: Int?
+        @Option var maxPerDay: Int?
+        @Option var maxHeld: Int?
+        @Option(help: "Days a rep may not re-claim a lead they returned.") var reclaimBarDays: Int?
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            try db.query(
+                """
+                insert into lead_pools (id, name, max_per_claim, max_per_day, max_held, reclaim_bar_days)
+                values ($1, $1, coalesce($2, 20), coalesce($3, 100), coalesce($4, 200), coalesce($5, 7))
+                on conflict (id) do update set max_per_claim = coalesce($2, lead_pools.max_per_claim),
+                    max_per_day = coalesce($3, lead_pools.max_per_day), max_held = coalesce($4, lead_pools.max_held),
+                    reclaim_bar_days = coalesce($5, lead_pools.reclaim_bar_days)
+                """, [self.pool, self.maxPerClaim, self.maxPerDay, self.maxHeld, self.reclaimBarDays])
+            print("pool \(self.pool) saved")
+        }
+    }
+}
+
+extension Optional {
+    func orThrow(_ error: @autoclosure () -> any Error) throws -> Wrapped {
+        guard let self else { throw error() }
+        return self
+    }
+}
