@@ -73,6 +73,24 @@ public enum CommandEnvelope {
             }
         }
 
+        /// An ISO 8601 time with an offset (`2026-11-25T09:30:00+08:00`), or `nil` when absent and not `required`.
+        public func date(_ key: String, required: Bool = true) -> Result<Date?, InboundRejection> {
+            guard let v = self.body[key], v != .null else {
+                return required ? .failure(.init(code: .invalidField, reason: "`\(key)` is required (ISO 8601 time).", field: key)) : .success(nil)
+            }
+            guard let s = v.stringValue, let d = CommandEnvelope.parseTime(s) else {
+                return .failure(.init(code: .invalidField, reason: "`\(key)` must be an ISO 8601 time with an offset.", field: key))
+            }
+            return .success(d)
+        }
+
+        /// What a follow-up is about: `lead_id` or `customer_id`.
+        public func subject() -> Result<FollowUpSubject, InboundRejection> {
+            if self.body["lead_id"] != nil { return self.uuid("lead_id").map { .lead($0) } }
+            if self.body["customer_id"] != nil { return self.uuid("customer_id").map { .customer($0) } }
+            return .failure(.init(code: .invalidField, reason: "Give `lead_id` or `customer_id`.", field: "lead_id"))
+        }
+
         public func optionalBool(_ key: String) -> Result<Bool?, InboundRejection> {
             switch self.body[key] {
             case nil, .null?: .success(nil)
@@ -83,15 +101,41 @@ public enum CommandEnvelope {
     }
 }
 
-/// A command of the sales front end on `rapport.commands`: reps and teams, and the lead pool.
+extension CommandEnvelope {
+    /// ISO 8601 with an offset, with or without fractional seconds.
+    public static func parseTime(_ s: String) -> Date? {
+        (try? Date(s, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            ?? (try? Date(s, strategy: Date.ISO8601FormatStyle()))
+    }
+}
+
+/// What a follow-up is about.
+public enum FollowUpSubject: Sendable, Hashable {
+    case lead(UUID)
+    case customer(UUID)
+}
+
+/// How a rep follows up.
+public enum FollowUpKind: String, Sendable, Hashable, CaseIterable {
+    case call, visit, message, email, meeting
+}
+
+/// A command of the sales front end on `rapport.commands`: reps and teams, the lead pool, follow-ups.
 public enum SalesCommand: Sendable, Hashable {
     case upsertRep(id: String, name: String?, team: String?, active: Bool?, capacity: Int?)
     case upsertTeam(id: String, name: String, assignment: AssignmentPolicy)
     case claim(rep: String, count: Int, pool: String)
     case giveBack(rep: String, leads: [UUID], reason: String)
     case assign(team: String, count: Int?, leads: [UUID]?, pool: String)
+    case planFollowUp(subject: FollowUpSubject, rep: String, kind: FollowUpKind, dueAt: Date, note: String?)
+    /// What happened; closes `plan` if given, and plans the next step if `nextDueAt` is given.
+    case recordFollowUp(subject: FollowUpSubject, rep: String, kind: FollowUpKind, happenedAt: Date?, outcome: String,
+                        nextStep: String?, plan: Int64?, nextDueAt: Date?)
+    case cancelFollowUp(plan: Int64)
+    case overdue(rep: String?)
 
-    public static let routingKeys = ["rep.upsert", "team.upsert", "lead.claim", "lead.return", "lead.assign"]
+    public static let routingKeys = ["rep.upsert", "team.upsert", "lead.claim", "lead.return", "lead.assign",
+                                     "followup.plan", "followup.record", "followup.cancel", "followup.overdue"]
 
     public var name: String {
         switch self {
@@ -100,6 +144,10 @@ public enum SalesCommand: Sendable, Hashable {
         case .claim: "lead.claim"
         case .giveBack: "lead.return"
         case .assign: "lead.assign"
+        case .planFollowUp: "followup.plan"
+        case .recordFollowUp: "followup.record"
+        case .cancelFollowUp: "followup.cancel"
+        case .overdue: "followup.overdue"
         }
     }
 
@@ -138,10 +186,34 @@ public enum SalesCommand: Sendable, Hashable {
                                 : .success(.assign(team: team, count: n.map { Int($0) }, leads: ids, pool: pool ?? "default"))
                         }
                     } } }
+            case "followup.plan":
+                command = f.subject().flatMap { subject in f.string("rep_id").flatMap { rep in Self.kind(f).flatMap { kind in
+                    f.date("due_at").flatMap { due in f.optionalString("note").map { note in
+                        .planFollowUp(subject: subject, rep: rep, kind: kind, dueAt: due!, note: note)
+                    } } } } }
+            case "followup.record":
+                command = f.subject().flatMap { subject in f.string("rep_id").flatMap { rep in Self.kind(f).flatMap { kind in
+                    f.date("happened_at", required: false).flatMap { at in f.string("outcome").flatMap { outcome in
+                        f.optionalString("next_step").flatMap { next in f.integer("plan_id", required: false).flatMap { plan in
+                            f.date("next_due_at", required: false).map { nextDue in
+                                .recordFollowUp(subject: subject, rep: rep, kind: kind, happenedAt: at, outcome: outcome,
+                                                nextStep: next, plan: plan, nextDueAt: nextDue)
+                            } } } } } } } }
+            case "followup.cancel":
+                command = f.integer("plan_id").map { .cancelFollowUp(plan: $0!) }
+            case "followup.overdue":
+                command = f.optionalString("rep_id").map { .overdue(rep: $0) }
             default:
                 command = .failure(.init(code: .unknownRoutingKey, reason: "No sales command is routed on \(e.routingKey).", field: "routing_key"))
             }
             return command.map { ($0, actor) }
+        }
+    }
+
+    static func kind(_ f: CommandEnvelope.Fields) -> Result<FollowUpKind, InboundRejection> {
+        f.string("kind").flatMap { k in
+            FollowUpKind(rawValue: k).map { .success($0) }
+                ?? .failure(.init(code: .invalidField, reason: "`kind` is one of \(FollowUpKind.allCases.map(\.rawValue).joined(separator: ", ")).", field: "kind"))
         }
     }
 }

@@ -278,6 +278,23 @@ public struct SalesCommandHandler: CommandHandler {
             return .object(["assignments": .array(pairs.map {
                 .object(["lead_id": .string($0.lead.uuidString.lowercased()), "rep_id": .string($0.rep)])
             })])
+        case .planFollowUp(let subject, let rep, let kind, let dueAt, let note):
+            let id = try FollowUps(db: db).plan(subject, rep: rep, kind: kind, dueAt: dueAt, note: note, actor: actor)
+            return .object(["plan_id": .number(Double(id))])
+        case .recordFollowUp(let subject, let rep, let kind, let at, let outcome, let next, let plan, let nextDue):
+            let r = try FollowUps(db: db).record(subject, rep: rep, kind: kind, happenedAt: at ?? Date(), outcome: outcome,
+                                                  nextStep: next, plan: plan, nextDueAt: nextDue, actor: actor)
+            return .object(["record_id": .number(Double(r.record)), "next_plan_id": r.nextPlan.map { .number(Double($0)) } ?? .null])
+        case .cancelFollowUp(let plan):
+            try FollowUps(db: db).cancel(plan, actor: actor)
+            return .object(["plan_id": .number(Double(plan))])
+        case .overdue(let rep):
+            return .object(["overdue": .array(try FollowUps(db: db).overdue(rep: rep).map { o in
+                .object(["plan_id": .number(Double(o.plan)), "rep_id": .string(o.rep), "kind": .string(o.kind),
+                         "due_at": .string(LeadStore.iso(o.dueAt)), "note": o.note.map { .string($0) } ?? .null,
+                         "lead_id": o.lead.map { .string($0.uuidString.lowercased()) } ?? .null,
+                         "customer_id": o.customer.map { .string($0.uuidString.lowercased()) } ?? .null])
+            })])
         }
     }
 }

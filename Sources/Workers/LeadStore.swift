@@ -388,7 +388,7 @@ public struct LeadStore: Sendable {
 
     private static let isoStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
-    static func iso(_ d: Date) -> String { Self.isoStyle.format(d) }
+    public static func iso(_ d: Date) -> String { Self.isoStyle.format(d) }
 }
 
 /// The transactional outbox: events are rows written with the change, published after commit.

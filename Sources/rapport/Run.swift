@@ -9,11 +9,11 @@ import Workers
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the workers: ingest per inbound queue, identity commands, the dead-letter archiver and the outbox relay.")
+        abstract: "Run the workers: ingest per inbound queue, commands, the follow-up scheduler, the dead-letter archiver and the outbox relay.")
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Run only these services (comma-separated: ingest, commands, archiver, outbox).")
+    @Option(help: "Run only these services (comma-separated: ingest, commands, scheduler, archiver, outbox).")
     var only: String?
 
     @Option(help: "Consumer threads per inbound queue (overrides settings).")
@@ -35,11 +35,15 @@ struct Run: AsyncParsableCommand {
             db.close()
             if !applied.isEmpty { logger.info("migrated", metadata: ["versions": "\(applied.map(\.version))"]) }
         }
-        let wanted = Set((self.only ?? "ingest,commands,archiver,outbox").split(separator: ",").map { String($0) })
+        let wanted = Set((self.only ?? "ingest,commands,scheduler,archiver,outbox").split(separator: ",").map { String($0) })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if wanted.contains("outbox") {
             let relay = OutboxRelay(settings: settings, logger: logger)
             services.append(.init(service: ThreadedService(name: "outbox") { i, stop in relay.run(index: i, stop: stop) }))
+        }
+        if wanted.contains("scheduler") {
+            let scheduler = FollowUpScheduler(settings: settings, logger: logger)
+            services.append(.init(service: ThreadedService(name: "scheduler") { i, stop in scheduler.run(index: i, stop: stop) }))
         }
         if wanted.contains("archiver") {
             let archiver = DeadLetterArchiver(settings: settings, topology: topology, logger: logger)
@@ -84,7 +88,7 @@ struct Run: AsyncParsableCommand {
                 }))
             }
         }
-        guard !services.isEmpty else { throw CLIError("--only named no known service (ingest, commands, archiver, outbox)") }
+        guard !services.isEmpty else { throw CLIError("--only named no known service (ingest, commands, scheduler, archiver, outbox)") }
         var config = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         config.maximumGracefulShutdownDuration = .seconds(25)
         logger.info("rapport running", metadata: ["services": "\(wanted.sorted())", "consumers": "\(settings.consumersPerQueue)"])

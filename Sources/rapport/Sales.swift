@@ -157,3 +157,96 @@ extension Optional {
         return self
     }
 }
+
+struct FollowUp: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "followup", abstract: "Follow-up plans and records; overdue plans by rep.",
+        subcommands: [Plan.self, Record.self, Cancel.self, Overdue.self])
+
+    struct Subject: ParsableArguments {
+        @Option(help: "The lead.") var lead: String?
+        @Option(help: "The customer.") var customer: String?
+
+        func value() throws -> FollowUpSubject {
+            if let l = self.lead { return .lead(try UUID(uuidString: l).orThrow(CLIError("not a lead id: \(l)"))) }
+            if let c = self.customer { return .customer(try UUID(uuidString: c).orThrow(CLIError("not a customer id: \(c)"))) }
+            throw CLIError("give --lead or --customer")
+        }
+    }
+
+    static func kind(_ s: String) throws -> FollowUpKind {
+        try FollowUpKind(rawValue: s).orThrow(CLIError("--kind is one of \(FollowUpKind.allCases.map(\.rawValue).joined(separator: ", "))"))
+    }
+
+    static func time(_ s: String) throws -> Date {
+        try CommandEnvelope.parseTime(s).orThrow(CLIError("not an ISO 8601 time with offset: \(s)"))
+    }
+
+    struct Plan: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Plan a follow-up; the scheduler reminds the rep when it is due.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var subject: Subject
+        @Option var rep: String
+        @Option(help: "call, visit, message, email or meeting.") var kind = "call"
+        @Option(help: "When, ISO 8601 with offset.") var due: String
+        @Option var note: String?
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            let id = try FollowUps(db: db).plan(try self.subject.value(), rep: self.rep, kind: try FollowUp.kind(self.kind),
+                                                dueAt: try FollowUp.time(self.due), note: self.note, actor: cliActor)
+            print("plan \(id)")
+        }
+    }
+
+    struct Record: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a follow-up (closing its plan) and optionally plan the next.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var subject: Subject
+        @Option var rep: String
+        @Option var kind = "call"
+        @Option(help: "What happened.") var outcome: String
+        @Option var plan: Int64?
+        @Option var nextStep: String?
+        @Option(help: "Plan the next follow-up at this time.") var nextDue: String?
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            let r = try FollowUps(db: db).record(try self.subject.value(), rep: self.rep, kind: try FollowUp.kind(self.kind),
+                                                 happenedAt: Date(), outcome: self.outcome, nextStep: self.nextStep, plan: self.plan,
+                                                 nextDueAt: try self.nextDue.map(FollowUp.time), actor: cliActor)
+            print("record \(r.record)" + (r.nextPlan.map { ", next plan \($0)" } ?? ""))
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Argument var plan: Int64
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            try FollowUps(db: db).cancel(self.plan, actor: cliActor)
+            print("plan \(self.plan) cancelled")
+        }
+    }
+
+    struct Overdue: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Open plans past due, by rep.")
+        @OptionGroup var global: GlobalOptions
+        @Option var rep: String?
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            let list = try FollowUps(db: db).overdue(rep: self.rep)
+            for o in list {
+                let subject = o.lead.map { "lead \($0.uuidString.lowercased())" } ?? o.customer.map { "customer \($0.uuidString.lowercased())" } ?? ""
+                print("\(o.rep)\tplan \(o.plan)\t\(o.kind)\tdue \(LeadStore.iso(o.dueAt))\t\(subject)\t\(o.note ?? "")")
+            }
+            print("\(list.count) overdue")
+        }
+    }
+}

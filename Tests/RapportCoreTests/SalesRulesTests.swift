@@ -52,6 +52,26 @@ struct SalesRulesTests {
                 == .giveBack(rep: "li", leads: [UUID(uuidString: id)!], reason: "wrong number"))
     }
 
+    @Test func followUpCommandsDecode() throws {
+        let lead = "6f1c2a9e-0000-4000-8000-000000000001"
+        let plan = try Self.decode("followup.plan", #"{"lead_id": "\#(lead)", "rep_id": "li", "kind": "visit", "due_at": "2026-11-26T10:00:00+08:00", "actor": "li"}"#).get().0
+        #expect(plan == .planFollowUp(subject: .lead(UUID(uuidString: lead)!), rep: "li", kind: .visit,
+                                      dueAt: Date(timeIntervalSince1970: 1_795_658_400), note: nil))
+        let record = try Self.decode("followup.record", #"{"customer_id": "\#(lead)", "rep_id": "li", "kind": "call", "outcome": "ok", "plan_id": 4, "next_due_at": "2026-11-27T02:00:00.5Z", "actor": "li"}"#).get().0
+        guard case .recordFollowUp(.customer, "li", .call, nil, "ok", nil, 4, let next?) = record else { Issue.record("\(record)"); return }
+        #expect(next.timeIntervalSince1970 == 1_795_744_800.5)
+    }
+
+    @Test(arguments: [
+        ("followup.plan", #"{"lead_id": "6f1c2a9e-0000-4000-8000-000000000001", "rep_id": "li", "kind": "fax", "due_at": "2026-11-26T10:00:00+08:00", "actor": "x"}"#, "kind"),
+        ("followup.plan", #"{"lead_id": "6f1c2a9e-0000-4000-8000-000000000001", "rep_id": "li", "kind": "call", "due_at": "tomorrow", "actor": "x"}"#, "due_at"),
+        ("followup.plan", #"{"rep_id": "li", "kind": "call", "due_at": "2026-11-26T10:00:00+08:00", "actor": "x"}"#, "lead_id"),
+    ])
+    func badFollowUpCommandsNameTheField(key: String, body: String, field: String) {
+        guard case .failure(let r) = Self.decode(key, body) else { Issue.record("accepted \(body)"); return }
+        #expect(r.field == field)
+    }
+
     @Test(arguments: [
         ("lead.claim", #"{"rep_id": "li", "count": 0, "actor": "ui"}"#, "count"),
         ("lead.claim", #"{"count": 3, "actor": "ui"}"#, "rep_id"),
