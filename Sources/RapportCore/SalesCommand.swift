@@ -133,9 +133,15 @@ public enum SalesCommand: Sendable, Hashable {
                         nextStep: String?, plan: Int64?, nextDueAt: Date?)
     case cancelFollowUp(plan: Int64)
     case overdue(rep: String?)
+    case convertLead(lead: UUID, level: String)
+    case returnCustomers(rep: String, customers: [UUID], reason: String, pool: String)
+    case addToPublicPool(customers: [UUID], pool: String, reason: String?)
+    case claimCustomers(rep: String, count: Int, pool: String)
+    case showCustomer(UUID)
 
     public static let routingKeys = ["rep.upsert", "team.upsert", "lead.claim", "lead.return", "lead.assign",
-                                     "followup.plan", "followup.record", "followup.cancel", "followup.overdue"]
+                                     "followup.plan", "followup.record", "followup.cancel", "followup.overdue",
+                                     "customer.convert", "customer.return", "customer.add_to_pool", "customer.claim", "customer.show"]
 
     public var name: String {
         switch self {
@@ -148,6 +154,11 @@ public enum SalesCommand: Sendable, Hashable {
         case .recordFollowUp: "followup.record"
         case .cancelFollowUp: "followup.cancel"
         case .overdue: "followup.overdue"
+        case .convertLead: "customer.convert"
+        case .returnCustomers: "customer.return"
+        case .addToPublicPool: "customer.add_to_pool"
+        case .claimCustomers: "customer.claim"
+        case .showCustomer: "customer.show"
         }
     }
 
@@ -203,6 +214,19 @@ public enum SalesCommand: Sendable, Hashable {
                 command = f.integer("plan_id").map { .cancelFollowUp(plan: $0!) }
             case "followup.overdue":
                 command = f.optionalString("rep_id").map { .overdue(rep: $0) }
+            case "customer.convert":
+                command = f.uuid("lead_id").flatMap { lead in f.optionalString("level").map { .convertLead(lead: lead, level: $0 ?? "C") } }
+            case "customer.return":
+                command = f.string("rep_id").flatMap { rep in f.uuids("customer_ids").flatMap { ids in f.string("reason").flatMap { reason in
+                    f.optionalString("pool").map { .returnCustomers(rep: rep, customers: ids, reason: reason, pool: $0 ?? "public") } } } }
+            case "customer.add_to_pool":
+                command = f.uuids("customer_ids").flatMap { ids in f.optionalString("pool").flatMap { pool in
+                    f.optionalString("reason").map { .addToPublicPool(customers: ids, pool: pool ?? "public", reason: $0) } } }
+            case "customer.claim":
+                command = f.string("rep_id").flatMap { rep in f.integer("count").flatMap { n in
+                    f.optionalString("pool").map { .claimCustomers(rep: rep, count: Int(n!), pool: $0 ?? "public") } } }
+            case "customer.show":
+                command = f.uuid("customer_id").map { .showCustomer($0) }
             default:
                 command = .failure(.init(code: .unknownRoutingKey, reason: "No sales command is routed on \(e.routingKey).", field: "routing_key"))
             }

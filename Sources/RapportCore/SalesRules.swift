@@ -105,3 +105,87 @@ public enum Assignment {
         return (out, last)
     }
 }
+
+/// A rule that moves customers back to a public pool (公海) when their owner lets them go cold.
+public struct RecycleRule: Sendable, Hashable {
+    public var id: Int64
+    public var pool: String
+    /// The customer level it applies to; `nil` for every level.
+    public var level: String?
+    /// No follow-up record for this many days (counted from the last record, or from when the owner got
+    /// the customer).
+    public var noFollowUpDays: Int?
+    /// No deal for this many days (from the last deal, or from when the owner got the customer).
+    public var noDealDays: Int?
+    /// Customers who ever closed a deal are kept.
+    public var excludeWithDeal: Bool
+    /// The owner is warned this many days before.
+    public var warnDays: Int
+
+    public init(id: Int64, pool: String, level: String? = nil, noFollowUpDays: Int? = nil, noDealDays: Int? = nil,
+                excludeWithDeal: Bool = false, warnDays: Int = 3) {
+        self.id = id
+        self.pool = pool
+        self.level = level
+        self.noFollowUpDays = noFollowUpDays
+        self.noDealDays = noDealDays
+        self.excludeWithDeal = excludeWithDeal
+        self.warnDays = warnDays
+    }
+}
+
+/// What the recycle rules look at for one owned customer.
+public struct CustomerClock: Sendable, Hashable {
+    public var level: String
+    public var ownedSince: Date
+    public var lastFollowUp: Date?
+    public var lastDeal: Date?
+    public var warnedAt: Date?
+
+    public init(level: String, ownedSince: Date, lastFollowUp: Date? = nil, lastDeal: Date? = nil, warnedAt: Date? = nil) {
+        self.level = level
+        self.ownedSince = ownedSince
+        self.lastFollowUp = lastFollowUp
+        self.lastDeal = lastDeal
+        self.warnedAt = warnedAt
+    }
+}
+
+public enum RecycleVerdict: Sendable, Hashable {
+    case keep
+    /// Warn the owner: the customer goes to `pool` at `at` unless followed up.
+    case warn(rule: Int64, pool: String, at: Date, reason: String)
+    case recycle(rule: Int64, pool: String, reason: String)
+}
+
+public enum Recycling {
+    static let day: TimeInterval = 86_400
+
+    /// When `rule` would move the customer, and why; `nil` if it never would.
+    public static func due(_ c: CustomerClock, under rule: RecycleRule) -> (at: Date, reason: String)? {
+        if let level = rule.level, level != c.level { return nil }
+        if rule.excludeWithDeal && c.lastDeal != nil { return nil }
+        var due: [(Date, String)] = []
+        if let n = rule.noFollowUpDays {
+            due.append((max(c.lastFollowUp ?? c.ownedSince, c.ownedSince) + Double(n) * Self.day, "no follow-up for \(n) days"))
+        }
+        if let m = rule.noDealDays {
+            due.append((max(c.lastDeal ?? c.ownedSince, c.ownedSince) + Double(m) * Self.day, "no deal for \(m) days"))
+        }
+        return due.min { $0.0 < $1.0 }.map { (at: $0.0, reason: $0.1) }
+    }
+
+    /// The earliest rule decides: recycle once it is due, warn once within its warning window (again
+    /// only if a follow-up has since moved the due date), else keep.
+    public static func verdict(_ c: CustomerClock, rules: [RecycleRule], now: Date) -> RecycleVerdict {
+        let earliest = rules.compactMap { r in Self.due(c, under: r).map { (rule: r, at: $0.at, reason: $0.reason) } }
+            .min { ($0.at, $0.rule.id) < ($1.at, $1.rule.id) }
+        guard let e = earliest else { return .keep }
+        if now >= e.at { return .recycle(rule: e.rule.id, pool: e.rule.pool, reason: e.reason) }
+        let warnFrom = e.at - Double(e.rule.warnDays) * Self.day
+        if now >= warnFrom && (c.warnedAt.map { $0 < warnFrom } ?? true) {
+            return .warn(rule: e.rule.id, pool: e.rule.pool, at: e.at, reason: e.reason)
+        }
+        return .keep
+    }
+}

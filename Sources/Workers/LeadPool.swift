@@ -288,6 +288,20 @@ public struct SalesCommandHandler: CommandHandler {
         case .cancelFollowUp(let plan):
             try FollowUps(db: db).cancel(plan, actor: actor)
             return .object(["plan_id": .number(Double(plan))])
+        case .convertLead(let lead, let level):
+            let id = try CustomerPool(db: db).convert(lead: lead, level: level, actor: actor)
+            return .object(["customer_id": .string(id.uuidString.lowercased())])
+        case .returnCustomers(let rep, let customers, let reason, let poolID):
+            return .object(["returned": .number(Double(try CustomerPool(db: db).giveBack(customers, rep: rep, reason: reason, pool: poolID, actor: actor)))])
+        case .addToPublicPool(let customers, let poolID, let reason):
+            return .object(["added": .number(Double(try CustomerPool(db: db).add(customers, pool: poolID, reason: reason, actor: actor)))])
+        case .claimCustomers(let rep, let count, let poolID):
+            let r = try CustomerPool(db: db).claim(rep: rep, count: count, pool: poolID, actor: actor)
+            return .object(["customer_ids": ids(r.leads), "count": .number(Double(r.leads.count)),
+                            "limited_by": r.limitedBy.map { .string($0) } ?? .null])
+        case .showCustomer(let id):
+            guard let view = try CustomerView.show(id, db: db) else { throw SalesError("not_found", "no customer \(id.uuidString.lowercased())") }
+            return view
         case .overdue(let rep):
             return .object(["overdue": .array(try FollowUps(db: db).overdue(rep: rep).map { o in
                 .object(["plan_id": .number(Double(o.plan)), "rep_id": .string(o.rep), "kind": .string(o.kind),

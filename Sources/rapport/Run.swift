@@ -13,7 +13,7 @@ struct Run: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Run only these services (comma-separated: ingest, commands, scheduler, archiver, outbox).")
+    @Option(help: "Run only these services (comma-separated: ingest, commands, scheduler, recycler, archiver, outbox).")
     var only: String?
 
     @Option(help: "Consumer threads per inbound queue (overrides settings).")
@@ -35,7 +35,7 @@ struct Run: AsyncParsableCommand {
             db.close()
             if !applied.isEmpty { logger.info("migrated", metadata: ["versions": "\(applied.map(\.version))"]) }
         }
-        let wanted = Set((self.only ?? "ingest,commands,scheduler,archiver,outbox").split(separator: ",").map { String($0) })
+        let wanted = Set((self.only ?? "ingest,commands,scheduler,recycler,archiver,outbox").split(separator: ",").map { String($0) })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if wanted.contains("outbox") {
             let relay = OutboxRelay(settings: settings, logger: logger)
@@ -44,6 +44,10 @@ struct Run: AsyncParsableCommand {
         if wanted.contains("scheduler") {
             let scheduler = FollowUpScheduler(settings: settings, logger: logger)
             services.append(.init(service: ThreadedService(name: "scheduler") { i, stop in scheduler.run(index: i, stop: stop) }))
+        }
+        if wanted.contains("recycler") {
+            let recycler = Recycler(settings: settings, logger: logger)
+            services.append(.init(service: ThreadedService(name: "recycler") { i, stop in recycler.run(index: i, stop: stop) }))
         }
         if wanted.contains("archiver") {
             let archiver = DeadLetterArchiver(settings: settings, topology: topology, logger: logger)
@@ -88,7 +92,7 @@ struct Run: AsyncParsableCommand {
                 }))
             }
         }
-        guard !services.isEmpty else { throw CLIError("--only named no known service (ingest, commands, scheduler, archiver, outbox)") }
+        guard !services.isEmpty else { throw CLIError("--only named no known service (ingest, commands, scheduler, recycler, archiver, outbox)") }
         var config = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         config.maximumGracefulShutdownDuration = .seconds(25)
         logger.info("rapport running", metadata: ["services": "\(wanted.sorted())", "consumers": "\(settings.consumersPerQueue)"])

@@ -250,3 +250,94 @@ struct FollowUp: ParsableCommand {
         }
     }
 }
+
+struct Customer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Customers: convert a lead, the 360° view, and the public pool (公海).",
+        subcommands: [Convert.self, Show.self, Return.self, AddToPool.self, Claim.self, Recycle.self])
+
+    static func ids(_ s: [String]) throws -> [UUID] { try s.map { try UUID(uuidString: $0).orThrow(CLIError("not an id: \($0)")) } }
+
+    struct Convert: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a lead a customer (its owner keeps it).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var lead: String
+        @Option(help: "Customer level (A, B, C…), for recycle rules.") var level = "C"
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            print(try CustomerPool(db: db).convert(lead: try Customer.ids([self.lead])[0], level: self.level, actor: cliActor).uuidString.lowercased())
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The 360° view: identities, leads, messages, owners, pools, follow-ups, merges (JSON).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var customer: String
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            guard let view = try CustomerView.show(try Customer.ids([self.customer])[0], db: db) else { throw CLIError("no customer \(self.customer)") }
+            print(view.jsonString)
+        }
+    }
+
+    struct Return: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A rep gives customers back to a public pool.")
+        @OptionGroup var global: GlobalOptions
+        @Option var rep: String
+        @Option var reason: String
+        @Option var pool = "public"
+        @Argument var customers: [String]
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            print("returned \(try CustomerPool(db: db).giveBack(try Customer.ids(self.customers), rep: self.rep, reason: self.reason, pool: self.pool, actor: cliActor))")
+        }
+    }
+
+    struct AddToPool: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Put customers straight into a public pool.")
+        @OptionGroup var global: GlobalOptions
+        @Option var pool = "public"
+        @Option var reason: String?
+        @Argument var customers: [String]
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            print("added \(try CustomerPool(db: db).add(try Customer.ids(self.customers), pool: self.pool, reason: self.reason, actor: cliActor))")
+        }
+    }
+
+    struct Claim: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Claim customers from a public pool under its rules.")
+        @OptionGroup var global: GlobalOptions
+        @Option var rep: String
+        @Option var count = 10
+        @Option var pool = "public"
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            let r = try CustomerPool(db: db).claim(rep: self.rep, count: self.count, pool: self.pool, actor: cliActor)
+            for id in r.leads { print(id.uuidString.lowercased()) }
+            print("\(self.rep) claimed \(r.leads.count)" + (r.limitedBy.map { " (limited by \($0))" } ?? ""))
+        }
+    }
+
+    struct Recycle: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Apply the recycle rules once now (the recycler service does it every minute).")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            let r = try CustomerPool(db: db).recycle(now: Date(), actor: cliActor)
+            print("recycled \(r.recycled), warned \(r.warned)")
+        }
+    }
+}

@@ -87,3 +87,36 @@ struct SalesRulesTests {
         #expect(r.field == field)
     }
 }
+
+struct RecyclingTests {
+    let day: TimeInterval = 86_400
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func noFollowUpRuleWarnsOnceThenRecyclesAndAFollowUpResetsTheClock() {
+        let rule = RecycleRule(id: 1, pool: "public", noFollowUpDays: 30, warnDays: 3)
+        var c = CustomerClock(level: "C", ownedSince: t0)
+        #expect(Recycling.verdict(c, rules: [rule], now: t0 + 26 * day) == .keep)
+        guard case .warn(1, "public", let at, _) = Recycling.verdict(c, rules: [rule], now: t0 + 27 * day) else { Issue.record("no warning"); return }
+        #expect(at == t0 + 30 * day)
+        c.warnedAt = t0 + 27 * day
+        #expect(Recycling.verdict(c, rules: [rule], now: t0 + 28 * day) == .keep)  // warned already
+        #expect(Recycling.verdict(c, rules: [rule], now: t0 + 30 * day) == .recycle(rule: 1, pool: "public", reason: "no follow-up for 30 days"))
+        // A follow-up on day 29 moves the clock: no recycling, and a new warning before the new date.
+        c.lastFollowUp = t0 + 29 * day
+        #expect(Recycling.verdict(c, rules: [rule], now: t0 + 30 * day) == .keep)
+        guard case .warn = Recycling.verdict(c, rules: [rule], now: t0 + 56 * day) else { Issue.record("no second warning"); return }
+    }
+
+    @Test func levelsDealsAndTheEarliestRule() {
+        let a = RecycleRule(id: 1, pool: "vip", level: "A", noFollowUpDays: 60)
+        let any = RecycleRule(id: 2, pool: "public", noDealDays: 90, excludeWithDeal: true)
+        let followUps = RecycleRule(id: 3, pool: "public", level: "C", noFollowUpDays: 15)
+        let cA = CustomerClock(level: "A", ownedSince: t0)
+        #expect(Recycling.verdict(cA, rules: [a, any, followUps], now: t0 + 61 * day) == .recycle(rule: 1, pool: "vip", reason: "no follow-up for 60 days"))
+        let cC = CustomerClock(level: "C", ownedSince: t0, lastFollowUp: t0 + 80 * day)
+        #expect(Recycling.verdict(cC, rules: [a, any, followUps], now: t0 + 91 * day) == .recycle(rule: 2, pool: "public", reason: "no deal for 90 days"))
+        // Excluded once a deal was ever made; a level-B customer has no rule left but the deal one.
+        let withDeal = CustomerClock(level: "B", ownedSince: t0, lastDeal: t0 + day)
+        #expect(Recycling.verdict(withDeal, rules: [a, any, followUps], now: t0 + 400 * day) == .keep)
+    }
+}
