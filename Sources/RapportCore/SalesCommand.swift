@@ -91,6 +91,45 @@ public enum CommandEnvelope {
             return .failure(.init(code: .invalidField, reason: "Give `lead_id` or `customer_id`.", field: "lead_id"))
         }
 
+        /// A decimal (JSON number or numeric string); `nil` when absent and not `required`.
+        public func decimal(_ key: String, required: Bool = true) -> Result<Decimal?, InboundRejection> {
+            let bad = InboundRejection(code: .invalidField, reason: "`\(key)` must be a decimal number.", field: key)
+            switch self.body[key] {
+            case nil, .null?: return required ? .failure(bad) : .success(nil)
+            case .number(let d)? where d.isFinite: return Money.parse(String(d)).map { .success($0) } ?? .failure(bad)
+            case .string(let t)?: return Money.parse(t).map { .success($0) } ?? .failure(bad)
+            default: return .failure(bad)
+            }
+        }
+
+        /// A `yyyy-mm-dd` date; `nil` when absent and not `required`.
+        public func day(_ key: String, required: Bool = true) -> Result<String?, InboundRejection> {
+            switch self.body[key] {
+            case nil, .null?:
+                return required ? .failure(.init(code: .invalidField, reason: "`\(key)` is required (yyyy-mm-dd).", field: key)) : .success(nil)
+            case .string(let t)? where CivilCalendar.isValidISODate(t): return .success(t)
+            default: return .failure(.init(code: .invalidField, reason: "`\(key)` must be a date, yyyy-mm-dd.", field: key))
+            }
+        }
+
+        /// An array of objects, each read with `item` (its field names prefixed `key[i].` on failure).
+        public func objects<T>(_ key: String, _ item: (Fields) -> Result<T, InboundRejection>) -> Result<[T], InboundRejection> {
+            guard case .array(let items)? = self.body[key], !items.isEmpty else {
+                return .failure(.init(code: .invalidField, reason: "`\(key)` must be a non-empty array.", field: key))
+            }
+            var out: [T] = []
+            for (i, v) in items.enumerated() {
+                guard let o = v.objectValue else { return .failure(.init(code: .invalidField, reason: "`\(key)[\(i)]` must be an object.", field: "\(key)[\(i)]")) }
+                switch item(Fields(o)) {
+                case .success(let t): out.append(t)
+                case .failure(var r):
+                    r.field = "\(key)[\(i)].\(r.field ?? "")"
+                    return .failure(r)
+                }
+            }
+            return .success(out)
+        }
+
         public func optionalBool(_ key: String) -> Result<Bool?, InboundRejection> {
             switch self.body[key] {
             case nil, .null?: .success(nil)
@@ -138,10 +177,16 @@ public enum SalesCommand: Sendable, Hashable {
     case addToPublicPool(customers: [UUID], pool: String, reason: String?)
     case claimCustomers(rep: String, count: Int, pool: String)
     case showCustomer(UUID)
+    case createOpportunity(customer: UUID, name: String, owner: String?, stage: String, amount: Decimal, currency: String, expectedClose: String?)
+    case moveOpportunity(UUID, stage: String, amount: Decimal?)
+    case createQuote(opportunity: UUID, lines: [QuoteLine], discount: Decimal, taxRate: Decimal, validUntil: String?)
+    case acceptQuote(UUID)
+    case createContract(order: UUID, number: String, startsOn: String, endsOn: String, payments: [Installment])
 
     public static let routingKeys = ["rep.upsert", "team.upsert", "lead.claim", "lead.return", "lead.assign",
                                      "followup.plan", "followup.record", "followup.cancel", "followup.overdue",
-                                     "customer.convert", "customer.return", "customer.add_to_pool", "customer.claim", "customer.show"]
+                                     "customer.convert", "customer.return", "customer.add_to_pool", "customer.claim", "customer.show",
+                                     "opportunity.create", "opportunity.stage", "quote.create", "quote.accept", "contract.create"]
 
     public var name: String {
         switch self {
@@ -159,6 +204,11 @@ public enum SalesCommand: Sendable, Hashable {
         case .addToPublicPool: "customer.add_to_pool"
         case .claimCustomers: "customer.claim"
         case .showCustomer: "customer.show"
+        case .createOpportunity: "opportunity.create"
+        case .moveOpportunity: "opportunity.stage"
+        case .createQuote: "quote.create"
+        case .acceptQuote: "quote.accept"
+        case .createContract: "contract.create"
         }
     }
 
@@ -227,6 +277,36 @@ public enum SalesCommand: Sendable, Hashable {
                     f.optionalString("pool").map { .claimCustomers(rep: rep, count: Int(n!), pool: $0 ?? "public") } } }
             case "customer.show":
                 command = f.uuid("customer_id").map { .showCustomer($0) }
+            case "opportunity.create":
+                command = f.uuid("customer_id").flatMap { c in f.string("name").flatMap { name in f.optionalString("owner").flatMap { owner in
+                    f.optionalString("stage").flatMap { stage in f.decimal("amount").flatMap { amount in f.optionalString("currency").flatMap { cur in
+                        f.day("expected_close", required: false).map { close in
+                            .createOpportunity(customer: c, name: name, owner: owner, stage: stage ?? "qualify", amount: amount!,
+                                               currency: cur ?? "CNY", expectedClose: close)
+                        } } } } } } }
+            case "opportunity.stage":
+                command = f.uuid("opportunity_id").flatMap { id in f.string("stage").flatMap { stage in
+                    f.decimal("amount", required: false).map { .moveOpportunity(id, stage: stage, amount: $0) } } }
+            case "quote.create":
+                let lines = f.objects("lines") { l in
+                    l.string("product").flatMap { p in l.decimal("quantity").flatMap { q in l.decimal("unit_price").flatMap { u in
+                        l.decimal("discount_pct", required: false).map { d in
+                            QuoteLine(product: p, quantity: q!, unitPrice: u!, discountPercent: d ?? 0) } } } }
+                }
+                command = f.uuid("opportunity_id").flatMap { opp in lines.flatMap { lines in f.decimal("discount", required: false).flatMap { disc in
+                    f.decimal("tax_rate", required: false).flatMap { tax in f.day("valid_until", required: false).map { until in
+                        .createQuote(opportunity: opp, lines: lines, discount: disc ?? 0, taxRate: tax ?? 0, validUntil: until)
+                    } } } } }
+            case "quote.accept":
+                command = f.uuid("quote_id").map { .acceptQuote($0) }
+            case "contract.create":
+                let payments = f.objects("payments") { p in
+                    p.day("due_on").flatMap { d in p.decimal("amount").map { Installment(dueOn: d!, amount: $0!) } }
+                }
+                command = f.uuid("order_id").flatMap { order in f.string("number").flatMap { number in f.day("starts_on").flatMap { start in
+                    f.day("ends_on").flatMap { end in payments.map { plan in
+                        .createContract(order: order, number: number, startsOn: start!, endsOn: end!, payments: plan)
+                    } } } } }
             default:
                 command = .failure(.init(code: .unknownRoutingKey, reason: "No sales command is routed on \(e.routingKey).", field: "routing_key"))
             }

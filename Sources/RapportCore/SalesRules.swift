@@ -119,17 +119,20 @@ public struct RecycleRule: Sendable, Hashable {
     public var noDealDays: Int?
     /// Customers who ever closed a deal are kept.
     public var excludeWithDeal: Bool
+    /// Customers with an open opportunity are kept.
+    public var excludeOpenOpportunity: Bool
     /// The owner is warned this many days before.
     public var warnDays: Int
 
     public init(id: Int64, pool: String, level: String? = nil, noFollowUpDays: Int? = nil, noDealDays: Int? = nil,
-                excludeWithDeal: Bool = false, warnDays: Int = 3) {
+                excludeWithDeal: Bool = false, excludeOpenOpportunity: Bool = false, warnDays: Int = 3) {
         self.id = id
         self.pool = pool
         self.level = level
         self.noFollowUpDays = noFollowUpDays
         self.noDealDays = noDealDays
         self.excludeWithDeal = excludeWithDeal
+        self.excludeOpenOpportunity = excludeOpenOpportunity
         self.warnDays = warnDays
     }
 }
@@ -141,8 +144,11 @@ public struct CustomerClock: Sendable, Hashable {
     public var lastFollowUp: Date?
     public var lastDeal: Date?
     public var warnedAt: Date?
+    public var hasOpenOpportunity: Bool
 
-    public init(level: String, ownedSince: Date, lastFollowUp: Date? = nil, lastDeal: Date? = nil, warnedAt: Date? = nil) {
+    public init(level: String, ownedSince: Date, lastFollowUp: Date? = nil, lastDeal: Date? = nil, warnedAt: Date? = nil,
+                hasOpenOpportunity: Bool = false) {
+        self.hasOpenOpportunity = hasOpenOpportunity
         self.level = level
         self.ownedSince = ownedSince
         self.lastFollowUp = lastFollowUp
@@ -165,6 +171,7 @@ public enum Recycling {
     public static func due(_ c: CustomerClock, under rule: RecycleRule) -> (at: Date, reason: String)? {
         if let level = rule.level, level != c.level { return nil }
         if rule.excludeWithDeal && c.lastDeal != nil { return nil }
+        if rule.excludeOpenOpportunity && c.hasOpenOpportunity { return nil }
         var due: [(Date, String)] = []
         if let n = rule.noFollowUpDays {
             due.append((max(c.lastFollowUp ?? c.ownedSince, c.ownedSince) + Double(n) * Self.day, "no follow-up for \(n) days"))

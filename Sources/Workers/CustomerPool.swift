@@ -123,10 +123,11 @@ public struct CustomerPool: Sendable {
     @discardableResult
     public func recycle(now: Date, actor: String = "recycler", batch: Int = 1000) throws -> (recycled: Int, warned: Int) {
         let rules = try self.db.query(
-            "select id, pool_id, level, no_followup_days, no_deal_days, exclude_with_deal, warn_days from recycle_rules where active").map {
+            "select id, pool_id, level, no_followup_days, no_deal_days, exclude_with_deal, exclude_open_opportunity, warn_days from recycle_rules where active").map {
                 RecycleRule(id: try $0.decode("id"), pool: try $0.decode("pool_id"), level: $0["level"],
                             noFollowUpDays: try $0.decodeIfPresent("no_followup_days"), noDealDays: try $0.decodeIfPresent("no_deal_days"),
-                            excludeWithDeal: $0["exclude_with_deal"] == "t", warnDays: try $0.decode("warn_days"))
+                            excludeWithDeal: $0["exclude_with_deal"] == "t", excludeOpenOpportunity: $0["exclude_open_opportunity"] == "t",
+                            warnDays: try $0.decode("warn_days"))
             }
         guard !rules.isEmpty else { return (0, 0) }
         // Only customers some rule could touch by now (or warn about): the smallest period minus its warning.
@@ -137,7 +138,9 @@ public struct CustomerPool: Sendable {
             let (r, w, last) = try self.db.transaction { () -> (Int, Int, String?) in
                 let rows = try self.db.query(
                     """
-                    select id::text as id, owner, level, coalesce(owned_since, created_at) as owned_since, last_followup_at, last_deal_at, recycle_warned_at from customers
+                    select id::text as id, owner, level, coalesce(owned_since, created_at) as owned_since, last_followup_at, last_deal_at, recycle_warned_at,
+                           exists (select 1 from opportunities o where o.customer_id = customers.id and o.status = 'open') as open_opportunity
+                    from customers
                     where owner is not null and id > $1::uuid
                       and coalesce(owned_since, created_at) < $2::timestamptz - make_interval(days => $3)
                     order by id limit $4 for update skip locked
@@ -147,7 +150,8 @@ public struct CustomerPool: Sendable {
                     let id: String = try row.decode("id"), owner: String = try row.decode("owner")
                     let clock = CustomerClock(level: row["level"] ?? "C", ownedSince: try row.decode("owned_since"),
                                               lastFollowUp: try row.decodeIfPresent("last_followup_at"),
-                                              lastDeal: try row.decodeIfPresent("last_deal_at"), warnedAt: try row.decodeIfPresent("recycle_warned_at"))
+                                              lastDeal: try row.decodeIfPresent("last_deal_at"), warnedAt: try row.decodeIfPresent("recycle_warned_at"),
+                                              hasOpenOpportunity: row["open_opportunity"] == "t")
                     switch Recycling.verdict(clock, rules: rules, now: now) {
                     case .keep: continue
                     case .recycle(let rule, let pool, let reason):

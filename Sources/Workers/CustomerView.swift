@@ -4,7 +4,8 @@ import RapportPostgres
 
 /// The 360° view of a customer, read in one statement (so one snapshot): the customer, its identities,
 /// its leads (contacts) and every inbound message they came with, owner and pool history, follow-up
-/// plans and records, and merges of its leads.
+/// plans and records, merges of its leads, and the pipeline: opportunities with their stage history and
+/// quotes (with lines), orders, contracts with their payment plans.
 public enum CustomerView {
     static let sql = """
         with c as (select * from customers where id = $1::uuid),
@@ -39,7 +40,19 @@ public enum CustomerView {
                     'id', m.id, 'winner_lead_id', m.winner_lead_id, 'loser_lead_id', m.loser_lead_id, 'actor', m.actor,
                     'reason', m.reason, 'merged_at', m.merged_at, 'unmerged_at', m.unmerged_at) order by m.id)
                 from lead_merges m where m.winner_lead_id in (select id from l) or m.loser_lead_id in (select id from l)), '[]'),
-            'not_yet_built', jsonb_build_array('opportunities', 'quotes', 'orders', 'contracts', 'tickets', 'campaign_touches')
+            'opportunities', coalesce((select jsonb_agg(to_jsonb(o) || jsonb_build_object(
+                    'stages', (select jsonb_agg(jsonb_build_object('from', h.from_stage, 'to', h.to_stage, 'amount', h.amount,
+                                                                   'probability', h.probability, 'actor', h.actor, 'at', h.at) order by h.at, h.id)
+                               from opportunity_stage_history h where h.opportunity_id = o.id),
+                    'quotes', (select jsonb_agg(to_jsonb(q) || jsonb_build_object(
+                                   'lines', (select jsonb_agg(to_jsonb(ql) - 'quote_id' order by ql.line_no) from quote_lines ql where ql.quote_id = q.id))
+                               order by q.created_at) from quotes q where q.opportunity_id = o.id)) order by o.created_at)
+                from opportunities o where o.customer_id = $1::uuid), '[]'),
+            'orders', coalesce((select jsonb_agg(to_jsonb(r) order by r.ordered_at) from orders r where r.customer_id = $1::uuid), '[]'),
+            'contracts', coalesce((select jsonb_agg(to_jsonb(k) || jsonb_build_object(
+                    'payments', (select jsonb_agg(to_jsonb(p) - 'contract_id' order by p.seq) from contract_payments p where p.contract_id = k.id))
+                    order by k.signed_at) from contracts k where k.customer_id = $1::uuid), '[]'),
+            'not_yet_built', jsonb_build_array('tickets', 'campaign_touches')
         )::text as view
         where exists (select 1 from c)
         """

@@ -302,6 +302,23 @@ public struct SalesCommandHandler: CommandHandler {
         case .showCustomer(let id):
             guard let view = try CustomerView.show(id, db: db) else { throw SalesError("not_found", "no customer \(id.uuidString.lowercased())") }
             return view
+        case .createOpportunity(let customer, let name, let owner, let stage, let amount, let currency, let close):
+            let id = try Pipeline(db: db).createOpportunity(customer: customer, name: name, owner: owner, stage: stage, amount: amount,
+                                                            currency: currency, expectedClose: close, actor: actor)
+            return .object(["opportunity_id": .string(id.uuidString.lowercased())])
+        case .moveOpportunity(let id, let stage, let amount):
+            try Pipeline(db: db).moveStage(id, to: stage, amount: amount, actor: actor)
+            return .object(["opportunity_id": .string(id.uuidString.lowercased()), "stage": .string(stage)])
+        case .createQuote(let opp, let lines, let discount, let taxRate, let until):
+            let q = try Pipeline(db: db).createQuote(opp, lines: lines, discount: discount, taxRate: taxRate, validUntil: until, actor: actor)
+            return .object(["quote_id": .string(q.id.uuidString.lowercased()), "subtotal": .string(Money.text(q.totals.subtotal)),
+                            "discount": .string(Money.text(q.totals.discount)), "tax": .string(Money.text(q.totals.tax)),
+                            "total": .string(Money.text(q.totals.total))])
+        case .acceptQuote(let quote):
+            return .object(["order_id": .string(try Pipeline(db: db).acceptQuote(quote, actor: actor).uuidString.lowercased())])
+        case .createContract(let order, let number, let start, let end, let payments):
+            let id = try Pipeline(db: db).createContract(order: order, number: number, startsOn: start, endsOn: end, payments: payments, actor: actor)
+            return .object(["contract_id": .string(id.uuidString.lowercased())])
         case .overdue(let rep):
             return .object(["overdue": .array(try FollowUps(db: db).overdue(rep: rep).map { o in
                 .object(["plan_id": .number(Double(o.plan)), "rep_id": .string(o.rep), "kind": .string(o.kind),

@@ -341,3 +341,108 @@ struct Customer: ParsableCommand {
         }
     }
 }
+
+struct Opportunity: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The pipeline: opportunities and their stages, quotes, orders and contracts.",
+        subcommands: [Create.self, Stage.self, Quote.self, Accept.self, Contract.self])
+
+    static func money(_ s: String, _ what: String) throws -> Decimal { try Money.parse(s).orThrow(CLIError("\(what) is a decimal number: \(s)")) }
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Open an opportunity for a customer.")
+        @OptionGroup var global: GlobalOptions
+        @Option var customer: String
+        @Option var name: String
+        @Option var amount: String
+        @Option var owner: String?
+        @Option var stage = "qualify"
+        @Option var currency = "CNY"
+        @Option(help: "yyyy-mm-dd") var expectedClose: String?
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            let id = try Pipeline(db: db).createOpportunity(
+                customer: try Customer.ids([self.customer])[0], name: self.name, owner: self.owner, stage: self.stage,
+                amount: try Opportunity.money(self.amount, "--amount"), currency: self.currency, expectedClose: self.expectedClose, actor: cliActor)
+            print(id.uuidString.lowercased())
+        }
+    }
+
+    struct Stage: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move an opportunity to a stage (qualify, needs, proposal, negotiation, won, lost).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var opportunity: String
+        @Argument var stage: String
+        @Option var amount: String?
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            try Pipeline(db: db).moveStage(try Customer.ids([self.opportunity])[0], to: self.stage,
+                                           amount: try self.amount.map { try Opportunity.money($0, "--amount") }, actor: cliActor)
+            print("moved to \(self.stage)")
+        }
+    }
+
+    struct Quote: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Quote an opportunity: --line 'product;quantity;unit price[;discount %]' …")
+        @OptionGroup var global: GlobalOptions
+        @Argument var opportunity: String
+        @Option(name: .customLong("line")) var lines: [String]
+        @Option var discount = "0"
+        @Option(help: "0.13 for 13%") var taxRate = "0"
+        @Option var validUntil: String?
+
+        func run() throws {
+            let parsed = try self.lines.map { l -> QuoteLine in
+                let p = l.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+                guard p.count == 3 || p.count == 4 else { throw CLIError("--line is 'product;quantity;unit price[;discount %]': \(l)") }
+                return QuoteLine(product: p[0], quantity: try Opportunity.money(p[1], "quantity"), unitPrice: try Opportunity.money(p[2], "unit price"),
+                                 discountPercent: p.count == 4 ? try Opportunity.money(p[3], "discount") : 0)
+            }
+            let db = try self.global.database()
+            defer { db.close() }
+            let q = try Pipeline(db: db).createQuote(try Customer.ids([self.opportunity])[0], lines: parsed,
+                                                     discount: try Opportunity.money(self.discount, "--discount"),
+                                                     taxRate: try Opportunity.money(self.taxRate, "--tax-rate"), validUntil: self.validUntil, actor: cliActor)
+            print("quote \(q.id.uuidString.lowercased()): subtotal \(Money.text(q.totals.subtotal)), discount \(Money.text(q.totals.discount)), tax \(Money.text(q.totals.tax)), total \(Money.text(q.totals.total))")
+        }
+    }
+
+    struct Accept: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The customer accepted a quote: make the order (the opportunity is won).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var quote: String
+
+        func run() throws {
+            let db = try self.global.database()
+            defer { db.close() }
+            print("order \(try Pipeline(db: db).acceptQuote(try Customer.ids([self.quote])[0], actor: cliActor).uuidString.lowercased())")
+        }
+    }
+
+    struct Contract: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sign the contract for an order: --payment 'yyyy-mm-dd;amount' …")
+        @OptionGroup var global: GlobalOptions
+        @Argument var order: String
+        @Option var number: String
+        @Option var startsOn: String
+        @Option var endsOn: String
+        @Option(name: .customLong("payment")) var payments: [String]
+
+        func run() throws {
+            let plan = try self.payments.map { p -> Installment in
+                let parts = p.split(separator: ";").map(String.init)
+                guard parts.count == 2 else { throw CLIError("--payment is 'yyyy-mm-dd;amount': \(p)") }
+                return Installment(dueOn: parts[0], amount: try Opportunity.money(parts[1], "amount"))
+            }
+            let db = try self.global.database()
+            defer { db.close() }
+            let id = try Pipeline(db: db).createContract(order: try Customer.ids([self.order])[0], number: self.number, startsOn: self.startsOn,
+                                                         endsOn: self.endsOn, payments: plan, actor: cliActor)
+            print("contract \(id.uuidString.lowercased())")
+        }
+    }
+}
