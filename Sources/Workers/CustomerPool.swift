@@ -201,7 +201,8 @@ public struct CustomerPool: Sendable {
     }
 }
 
-/// Applies the recycle rules every `interval` (a minute by default).
+/// Keeps the pools moving: every `assignEvery` it hands waiting leads of auto-assigning pools to their
+/// teams, and every `interval` (a minute by default) it applies the recycle rules.
 public final class Recycler: Sendable {
     let settings: RapportSettings
     let logger: Logger
@@ -216,16 +217,25 @@ public final class Recycler: Sendable {
     }
 
     public func run(index: Int, stop: StopSignal) {
+        var nextRecycle = ContinuousClock.now
         while !stop.isSet {
             do {
                 let db = try PGConnection(self.settings.postgresURL)
                 defer { db.close() }
-                let (r, w) = try CustomerPool(db: db).recycle(now: self.clock())
-                if r + w > 0 { self.logger.info("recycled customers", metadata: ["recycled": "\(r)", "warned": "\(w)"]) }
+                while !stop.isSet {
+                    let n = try LeadPool(db: db).autoAssign()
+                    if n > 0 { self.logger.info("auto-assigned leads", metadata: ["count": "\(n)"]) }
+                    if ContinuousClock.now >= nextRecycle {
+                        let (r, w) = try CustomerPool(db: db).recycle(now: self.clock())
+                        if r + w > 0 { self.logger.info("recycled customers", metadata: ["recycled": "\(r)", "warned": "\(w)"]) }
+                        nextRecycle = ContinuousClock.now + self.interval
+                    }
+                    stop.sleep(for: .seconds(2))
+                }
             } catch {
-                self.logger.warning("recycler failed; will try again", metadata: ["error": "\(String(reflecting: error))"])
+                self.logger.warning("pool keeper failed; will try again", metadata: ["error": "\(String(reflecting: error))"])
+                stop.sleep(for: .seconds(5))
             }
-            stop.sleep(for: self.interval)
         }
     }
 }

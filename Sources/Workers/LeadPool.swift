@@ -175,6 +175,17 @@ public struct LeadPool: Sendable {
         }
     }
 
+    /// Hands the waiting leads of every pool with an `auto_assign_team` to that team; returns how many.
+    @discardableResult
+    public func autoAssign(actor: String = "auto-assign", batch: Int = 500) throws -> Int {
+        var assigned = 0
+        for p in try self.db.query("select id, auto_assign_team from lead_pools where auto_assign_team is not null order by id") {
+            let pairs = try self.assign(team: try p.decode("auto_assign_team"), count: batch, pool: try p.decode("id"), actor: actor)
+            assigned += pairs.count
+        }
+        return assigned
+    }
+
     // MARK: Internals
 
     private func lockActiveRep(_ rep: String) throws -> (capacity: Int, team: String?) {

@@ -134,18 +134,20 @@ struct Pool: ParsableCommand {
         @Option var maxPerDay: Int?
         @Option var maxHeld: Int?
         @Option(help: "Days a rep may not re-claim a lead they returned.") var reclaimBarDays: Int?
+        @Option(help: "Hand new leads to this team at once (its policy), instead of waiting for claims; '' to stop.") var autoAssignTeam: String?
 
         func run() throws {
             let db = try self.global.database()
             defer { db.close() }
             try db.query(
                 """
-                insert into lead_pools (id, name, max_per_claim, max_per_day, max_held, reclaim_bar_days)
-                values ($1, $1, coalesce($2, 20), coalesce($3, 100), coalesce($4, 200), coalesce($5, 7))
+                insert into lead_pools (id, name, max_per_claim, max_per_day, max_held, reclaim_bar_days, auto_assign_team)
+                values ($1, $1, coalesce($2, 20), coalesce($3, 100), coalesce($4, 200), coalesce($5, 7), nullif($6, ''))
                 on conflict (id) do update set max_per_claim = coalesce($2, lead_pools.max_per_claim),
                     max_per_day = coalesce($3, lead_pools.max_per_day), max_held = coalesce($4, lead_pools.max_held),
-                    reclaim_bar_days = coalesce($5, lead_pools.reclaim_bar_days)
-                """, [self.pool, self.maxPerClaim, self.maxPerDay, self.maxHeld, self.reclaimBarDays])
+                    reclaim_bar_days = coalesce($5, lead_pools.reclaim_bar_days),
+                    auto_assign_team = case when $6::text is null then lead_pools.auto_assign_team else nullif($6, '') end
+                """, [self.pool, self.maxPerClaim, self.maxPerDay, self.maxHeld, self.reclaimBarDays, self.autoAssignTeam])
             print("pool \(self.pool) saved")
         }
     }

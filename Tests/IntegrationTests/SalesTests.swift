@@ -85,6 +85,28 @@ struct SalesIntegrationTests {
         #expect(try env.count("select count(*)::int8 as n from leads where owner = 'c'") == 2)
     }
 
+    @Test(.timeLimit(.minutes(2)))
+    func anAutoAssigningPoolHandsNewLeadsToItsTeam() async throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let workers = env.startWorkers()
+        defer { workers.stop() }
+        let db = try env.db()
+        defer { db.close() }
+        let pool = LeadPool(db: db)
+        try pool.upsertTeam(id: "inbound", name: "Inbound", assignment: .roundRobin)
+        try pool.upsertRep(id: "a", name: nil, team: "inbound", active: true, capacity: 10)
+        try pool.upsertRep(id: "gone", name: nil, team: "inbound", active: false, capacity: 10)
+        try pool.upsertRep(id: "b", name: nil, team: "inbound", active: true, capacity: 10)
+        try db.query("update lead_pools set auto_assign_team = 'inbound' where id = 'default'")
+        try env.publish((0..<4).map { DemoData.webForm($0, run: "aa", messageID: "aa-\($0)") })
+        try await env.waitUntil("ingested") { try env.count("select count(*)::int8 as n from leads") == 4 }
+        #expect(try pool.autoAssign() == 4)
+        #expect(try env.count("select count(*)::int8 as n from leads where owner = 'a'") == 2)
+        #expect(try env.count("select count(*)::int8 as n from leads where owner = 'b'") == 2)
+        #expect(try pool.autoAssign() == 0)
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func twentyConcurrentClaimersNeverShareALead() async throws {
         let env = try TestEnvironment()

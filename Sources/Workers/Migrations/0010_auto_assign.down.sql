@@ -1,0 +1,1 @@
+alter table lead_pools drop column auto_assign_team;
