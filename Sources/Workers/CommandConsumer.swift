@@ -4,51 +4,62 @@ import RapportAMQP
 import RapportCore
 import RapportPostgres
 
-/// Applies identity commands, each once: the command's message id is recorded in the same transaction
-/// as its effect, so a redelivered command (or the same command sent twice) changes nothing.
+/// Each command message applied once: its message id is recorded in the transaction of its effect,
+/// with the reply, so a redelivered command (or the same one sent twice) changes nothing and is
+/// answered as the first time.
+public enum ProcessedCommands {
+    /// Runs `apply` (in a savepoint: a refusal leaves only the history row) unless `messageID` was
+    /// processed before, in which case the stored reply comes back.
+    public static func once(_ db: PGConnection, messageID: String, command: String, actor: String, body: [UInt8],
+                            apply: () throws -> CommandOutcome) throws -> CommandOutcome {
+        try db.transaction {
+            let fresh = try db.query(
+                """
+                insert into processed_commands (message_id, command, actor, body) values ($1, $2, $3, $4::jsonb)
+                on conflict (message_id) do nothing returning 1
+                """, [messageID, command, actor, String(decoding: body, as: UTF8.self)])
+            if fresh.isEmpty {
+                let stored = try db.query("select result::text as r from processed_commands where message_id = $1", [messageID])
+                return CommandOutcome(reply: stored.first?["r"].flatMap { try? JSONValue.parse(Array($0.utf8)) } ?? .null)
+            }
+            let outcome: CommandOutcome
+            do {
+                outcome = try db.transaction { try apply() }
+            } catch let e as any CommandRefusal {
+                outcome = .refused(e.rejection, deadLetter: e.deadLetter)
+            }
+            try db.query("update processed_commands set outcome = $2, detail = $3, result = $4::jsonb where message_id = $1",
+                         [messageID, outcome.error == nil ? "done" : "rejected", outcome.error?.reason, outcome.reply.jsonString])
+            return outcome
+        }
+    }
+}
+
+/// A command the rules refuse: answered as a typed error, and dead-lettered when `deadLetter`.
+public protocol CommandRefusal: Error {
+    var rejection: InboundRejection { get }
+    var deadLetter: Bool { get }
+}
+
+extension LeadMerge.MergeError: CommandRefusal {
+    public var rejection: InboundRejection { InboundRejection(code: IdentityCommand.rejected, reason: self.description) }
+    /// Someone asked for a merge that cannot happen; the dead letter keeps the request for an admin.
+    public var deadLetter: Bool { true }
+}
+
+extension SalesError: CommandRefusal {
+    public var rejection: InboundRejection { InboundRejection(code: RejectionCode(rawValue: self.code), reason: self.message) }
+    /// A limit reached or a lead not owned is an answer, not a failed message.
+    public var deadLetter: Bool { false }
+}
+
+/// Merges, unmerges and review decisions.
 public struct IdentityCommands: Sendable {
     public let db: PGConnection
 
     public init(db: PGConnection) { self.db = db }
 
-    public enum Outcome: Sendable, Equatable {
-        /// Applied now; `detail` says what happened (merge id, candidate decided).
-        case done(detail: String)
-        /// Refused for a reason a retry cannot fix (lead already merged, no such merge).
-        case rejected(reason: String)
-        /// This message id was processed before; `outcome` is what happened then.
-        case alreadyProcessed(outcome: String)
-    }
-
-    public func apply(_ command: IdentityCommand, actor: String, messageID: String, body: [UInt8]) throws -> Outcome {
-        try self.db.transaction {
-            let fresh = try self.db.query(
-                """
-                insert into processed_commands (message_id, command, actor, body) values ($1, $2, $3, $4::jsonb)
-                on conflict (message_id) do nothing returning 1
-                """, [messageID, command.name, actor, String(decoding: body, as: UTF8.self)])
-            if fresh.isEmpty {
-                let earlier = try self.db.query("select outcome from processed_commands where message_id = $1", [messageID])
-                return .alreadyProcessed(outcome: earlier.first?["outcome"] ?? "unknown")
-            }
-            let outcome: Outcome
-            do {
-                // A savepoint: a refused command leaves only its history row behind.
-                outcome = .done(detail: try self.db.transaction { try self.execute(command, actor: actor) })
-            } catch let e as LeadMerge.MergeError {
-                outcome = .rejected(reason: e.description)
-            }
-            switch outcome {
-            case .done(let detail), .rejected(reason: let detail):
-                try self.db.query("update processed_commands set outcome = $2, detail = $3 where message_id = $1",
-                                  [messageID, outcome == .done(detail: detail) ? "done" : "rejected", detail])
-            case .alreadyProcessed: break
-            }
-            return outcome
-        }
-    }
-
-    private func execute(_ command: IdentityCommand, actor: String) throws -> String {
+    func execute(_ command: IdentityCommand, actor: String) throws -> String {
         let merges = LeadMerge(db: self.db)
         switch command {
         case .merge(let winner, let loser, let reason):
@@ -142,10 +153,8 @@ public struct IdentityCommandHandler: CommandHandler {
         case .failure(let r):
             return .refused(r, deadLetter: true)
         case .success(let (command, actor)):
-            switch try IdentityCommands(db: db).apply(command, actor: actor, messageID: e.messageID!, body: e.body) {
-            case .done(let detail): return .ok(.object(["detail": .string(detail)]))
-            case .alreadyProcessed(let earlier): return .ok(.object(["already_processed": .bool(true), "outcome": .string(earlier)]))
-            case .rejected(let reason): return .refused(InboundRejection(code: IdentityCommand.rejected, reason: reason), deadLetter: true)
+            return try ProcessedCommands.once(db, messageID: e.messageID!, command: command.name, actor: actor, body: e.body) {
+                .ok(.object(["detail": .string(try IdentityCommands(db: db).execute(command, actor: actor))]))
             }
         }
     }

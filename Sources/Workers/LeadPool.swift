@@ -244,26 +244,8 @@ public struct SalesCommandHandler: CommandHandler {
         case .failure(let r):
             return .refused(r, deadLetter: true)
         case .success(let (command, actor)):
-            return try db.transaction {
-                let fresh = try db.query(
-                    """
-                    insert into processed_commands (message_id, command, actor, body) values ($1, $2, $3, $4::jsonb)
-                    on conflict (message_id) do nothing returning 1
-                    """, [e.messageID!, command.name, actor, String(decoding: e.body, as: UTF8.self)])
-                if fresh.isEmpty {
-                    let stored = try db.query("select result::text as r from processed_commands where message_id = $1", [e.messageID!])
-                    let reply = stored.first?["r"].flatMap { try? JSONValue.parse(Array($0.utf8)) } ?? .null
-                    return CommandOutcome(reply: reply)
-                }
-                let outcome: CommandOutcome
-                do {
-                    outcome = .ok(try db.transaction { try Self.execute(command, actor: actor, db: db) })
-                } catch let s as SalesError {
-                    outcome = .refused(InboundRejection(code: RejectionCode(rawValue: s.code), reason: s.message), deadLetter: false)
-                }
-                try db.query("update processed_commands set outcome = $2, detail = $3, result = $4::jsonb where message_id = $1",
-                             [e.messageID!, outcome.error == nil ? "done" : "rejected", outcome.error?.reason, outcome.reply.jsonString])
-                return outcome
+            return try ProcessedCommands.once(db, messageID: e.messageID!, command: command.name, actor: actor, body: e.body) {
+                .ok(try Self.execute(command, actor: actor, db: db))
             }
         }
     }
