@@ -44,10 +44,17 @@ let package = Package(
             ],
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings),
+        .target(
+            name: "Monitor",
+            dependencies: [
+                "Workers", "RapportCore", "RapportAMQP", "RapportPostgres",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
         .executableTarget(
             name: "rapport",
             dependencies: [
-                "Workers", "RapportCore", "RapportAMQP", "RapportPostgres", "Connectors",
+                "Workers", "Monitor", "RapportCore", "RapportAMQP", "RapportPostgres", "Connectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -65,10 +72,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "RapportCoreTests", dependencies: ["RapportCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ConnectorsTests", dependencies: ["Connectors", "RapportCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "RapportCore"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Workers", "RapportAMQP", "RapportPostgres", "RapportCore", "Connectors",
+                "Workers", "Monitor", "RapportAMQP", "RapportPostgres", "RapportCore", "Connectors",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),

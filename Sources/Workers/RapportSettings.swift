@@ -1,5 +1,6 @@
 import Foundation
 import RapportAMQP
+import RapportCore
 
 /// Everything a Rapport process needs to know, from a JSON file and environment variables.
 ///
@@ -34,6 +35,16 @@ public struct RapportSettings: Sendable, Codable {
     public var matching: String = "fuzzy"
     /// Match profiles of candidate leads kept in memory per process (~2.5 KB each). Defaults to `100000`.
     public var profileCacheSize: Int = 100_000
+    /// The RabbitMQ management API, for the broker health check. Defaults to the loopback one.
+    public var managementURL: String = "http://guest:guest@127.0.0.1:15672"
+    /// How often the monitor runs its checks. Defaults to `30` s.
+    public var monitorIntervalSeconds: Int = 30
+    /// How often a lasting alert is sent again. Defaults to `3600` s.
+    public var alertRenotifySeconds: Int = 3600
+    /// Per-check thresholds over the defaults, e.g. `{"cpu_temperature": {"warning": 75, "critical": 90}}`.
+    public var thresholds: [String: Threshold] = [:]
+    /// Loopback port for `/metrics` and `/healthz`; `0` turns them off. Defaults to `9464`.
+    public var metricsPort: Int = 9464
 
     public init() {}
 
@@ -43,6 +54,8 @@ public struct RapportSettings: Sendable, Codable {
         case consumersPerQueue = "consumers", maxBodyBytes = "max_body_bytes"
         case maxBackoffMilliseconds = "max_backoff_ms", connectorsPath = "connectors", googleAdsKey = "google_ads_key"
         case matching, profileCacheSize = "profile_cache_size"
+        case managementURL = "management_url", monitorIntervalSeconds = "monitor_interval_s", alertRenotifySeconds = "alert_renotify_s"
+        case thresholds, metricsPort = "metrics_port"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -61,6 +74,11 @@ public struct RapportSettings: Sendable, Codable {
         self.googleAdsKey = try c.decodeIfPresent(String.self, forKey: .googleAdsKey)
         self.matching = try c.decodeIfPresent(String.self, forKey: .matching) ?? d.matching
         self.profileCacheSize = try c.decodeIfPresent(Int.self, forKey: .profileCacheSize) ?? d.profileCacheSize
+        self.managementURL = try c.decodeIfPresent(String.self, forKey: .managementURL) ?? d.managementURL
+        self.monitorIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .monitorIntervalSeconds) ?? d.monitorIntervalSeconds
+        self.alertRenotifySeconds = try c.decodeIfPresent(Int.self, forKey: .alertRenotifySeconds) ?? d.alertRenotifySeconds
+        self.thresholds = try c.decodeIfPresent([String: Threshold].self, forKey: .thresholds) ?? d.thresholds
+        self.metricsPort = try c.decodeIfPresent(Int.self, forKey: .metricsPort) ?? d.metricsPort
     }
 
     /// Reads a settings file (JSON); missing keys keep their defaults.
@@ -83,6 +101,9 @@ public struct RapportSettings: Sendable, Codable {
         if let v = env["RAPPORT_GOOGLE_ADS_KEY"], !v.isEmpty { s.googleAdsKey = v }
         if let v = env["RAPPORT_MATCHING"], !v.isEmpty { s.matching = v }
         if let v = env["RAPPORT_PROFILE_CACHE"].flatMap(Int.init) { s.profileCacheSize = v }
+        if let v = env["RAPPORT_MGMT_URL"], !v.isEmpty { s.managementURL = v }
+        if let v = env["RAPPORT_MONITOR_INTERVAL"].flatMap(Int.init) { s.monitorIntervalSeconds = v }
+        if let v = env["RAPPORT_METRICS_PORT"].flatMap(Int.init) { s.metricsPort = v }
         return s
     }
 

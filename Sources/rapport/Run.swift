@@ -5,6 +5,7 @@ import RapportCore
 import RapportPostgres
 import ServiceLifecycle
 import UnixSignals
+import Monitor
 import Workers
 
 struct Run: AsyncParsableCommand {
@@ -13,7 +14,7 @@ struct Run: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Run only these services (comma-separated: ingest, commands, scheduler, recycler, archiver, outbox).")
+    @Option(help: "Run only these services (comma-separated: ingest, commands, scheduler, recycler, monitor, archiver, outbox).")
     var only: String?
 
     @Option(help: "Consumer threads per inbound queue (overrides settings).")
@@ -35,7 +36,7 @@ struct Run: AsyncParsableCommand {
             db.close()
             if !applied.isEmpty { logger.info("migrated", metadata: ["versions": "\(applied.map(\.version))"]) }
         }
-        let wanted = Set((self.only ?? "ingest,commands,scheduler,recycler,archiver,outbox").split(separator: ",").map { String($0) })
+        let wanted = Set((self.only ?? "ingest,commands,scheduler,recycler,monitor,archiver,outbox").split(separator: ",").map { String($0) })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if wanted.contains("outbox") {
             let relay = OutboxRelay(settings: settings, logger: logger)
@@ -48,6 +49,10 @@ struct Run: AsyncParsableCommand {
         if wanted.contains("recycler") {
             let recycler = Recycler(settings: settings, logger: logger)
             services.append(.init(service: ThreadedService(name: "recycler") { i, stop in recycler.run(index: i, stop: stop) }))
+        }
+        if wanted.contains("monitor") {
+            let monitor = MonitorService(settings: settings, logger: logger)
+            services.append(.init(service: ThreadedService(name: "monitor") { i, stop in monitor.run(index: i, stop: stop) }))
         }
         if wanted.contains("archiver") {
             let archiver = DeadLetterArchiver(settings: settings, topology: topology, logger: logger)
@@ -92,7 +97,7 @@ struct Run: AsyncParsableCommand {
                 }))
             }
         }
-        guard !services.isEmpty else { throw CLIError("--only named no known service (ingest, commands, scheduler, recycler, archiver, outbox)") }
+        guard !services.isEmpty else { throw CLIError("--only named no known service (ingest, commands, scheduler, recycler, monitor, archiver, outbox)") }
         var config = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         config.maximumGracefulShutdownDuration = .seconds(25)
         logger.info("rapport running", metadata: ["services": "\(wanted.sorted())", "consumers": "\(settings.consumersPerQueue)"])

@@ -1,0 +1,82 @@
+import Foundation
+import RapportCore
+
+/// One alert message on `rapport.alerts`.
+public struct Alert: Sendable, Hashable {
+    public var host: String
+    public var reading: Reading
+    public var severity: Severity
+    /// `firing`, or `resolved` when the condition cleared (then `severity` is what it had been).
+    public var status: String
+    public var threshold: Double?
+    public var firstSeen: Date
+    public var at: Date
+    public var fingerprint: String
+    /// 1 for the first notice, then 2, 3… for reminders while it lasts.
+    public var notification: Int
+
+    /// `alert.<severity>.<category>.<check>`; a resolved message keeps its alert's key, so whoever
+    /// subscribed to the alert also hears that it cleared.
+    public var routingKey: String { "alert.\(self.severity.rawValue).\(self.reading.category).\(self.reading.check)" }
+
+    public var json: JSONValue {
+        func opt(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
+        func num(_ d: Double?) -> JSONValue { d.map { .number($0) } ?? .null }
+        let iso = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        return .object([
+            "host": .string(self.host), "check": .string(self.reading.check), "category": .string(self.reading.category),
+            "subject": opt(self.reading.subject), "severity": .string(self.severity.rawValue), "status": .string(self.status),
+            "value": num(self.reading.value), "threshold": num(self.threshold), "unit": .string(self.reading.unit),
+            "detail": opt(self.reading.detail), "first_seen": .string(iso.format(self.firstSeen)), "at": .string(iso.format(self.at)),
+            "fingerprint": .string(self.fingerprint), "notification": .number(Double(self.notification)),
+        ])
+    }
+}
+
+/// Turns readings into alerts on transitions: a check crossing into warning or critical fires once,
+/// reminds every `renotify` while it lasts, fires again if its severity changes, and sends one
+/// `resolved` when it is back under its thresholds. Not every poll.
+///
+/// - Important: Not thread-safe; the monitor loop owns it.
+public final class AlertEngine: @unchecked Sendable {
+    public let host: String
+    public var thresholds: [String: Threshold]
+    public let renotify: TimeInterval
+    private var open: [String: (severity: Severity, firstSeen: Date, lastNotified: Date, count: Int)] = [:]
+
+    public init(host: String, thresholds: [String: Threshold] = DefaultThresholds.all, renotify: TimeInterval = 3600) {
+        self.host = host
+        self.thresholds = thresholds
+        self.renotify = renotify
+    }
+
+    public func severity(of r: Reading) -> Severity { self.thresholds[r.check]?.status(of: r.value) ?? .ok }
+
+    public func fingerprint(_ r: Reading) -> String {
+        String(SHA256.hex(Array("\(self.host)\u{1F}\(r.check)\u{1F}\(r.subject ?? "")".utf8)).prefix(16))
+    }
+
+    public func evaluate(_ readings: [Reading], now: Date) -> [Alert] {
+        var out: [Alert] = []
+        for r in readings {
+            let fp = self.fingerprint(r)
+            let severity = self.severity(of: r)
+            let threshold = self.thresholds[r.check]
+            if severity == .ok {
+                if let was = self.open.removeValue(forKey: fp) {
+                    out.append(Alert(host: self.host, reading: r, severity: was.severity, status: "resolved", threshold: threshold?.limit(for: was.severity),
+                                     firstSeen: was.firstSeen, at: now, fingerprint: fp, notification: was.count + 1))
+                }
+                continue
+            }
+            if let was = self.open[fp], was.severity == severity, now.timeIntervalSince(was.lastNotified) < self.renotify { continue }
+            let previous = self.open[fp]
+            let count = previous.map { $0.severity == severity ? $0.count + 1 : 1 } ?? 1
+            let firstSeen = previous?.firstSeen ?? now
+            self.open[fp] = (severity, firstSeen, now, count)
+            out.append(Alert(host: self.host, reading: r, severity: severity, status: "firing", threshold: threshold?.limit(for: severity),
+                             firstSeen: firstSeen, at: now, fingerprint: fp, notification: count))
+        }
+        return out
+    }
+}
