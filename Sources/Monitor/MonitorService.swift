@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import RapportAMQP
 import RapportCore
 import Synchronization
@@ -71,6 +72,11 @@ public final class MonitorService: Sendable {
                         self.logger.info("health source unavailable here", metadata: ["check": "\(u.check)", "why": "\(u.reason)"])
                     }
                     self.latest.withLock { $0 = readings }
+                    for r in readings {
+                        let dims = [("check", r.check), ("subject", r.subject ?? "")]
+                        if let v = r.value { Gauge(label: "rapport_check_value", dimensions: dims).record(v) }
+                        Gauge(label: "rapport_check_status", dimensions: dims).record(Double(self.engine.severity(of: r).rank))
+                    }
                     let alerts = self.engine.evaluate(readings, now: self.clock())
                     try self.publish(alerts, on: conn)
                     let until = ContinuousClock.now + self.interval

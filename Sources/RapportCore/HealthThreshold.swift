@@ -43,7 +43,8 @@ public enum Severity: String, Sendable, Hashable, Codable, Comparable {
     /// Below the warning level.
     case ok, warning, critical
 
-    var rank: Int { self == .ok ? 0 : self == .warning ? 1 : 2 }
+    /// 0, 1, 2: for gauges and ordering.
+    public var rank: Int { self == .ok ? 0 : self == .warning ? 1 : 2 }
     public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
 }
 

@@ -221,6 +221,7 @@ public final class CommandConsumer: Sendable {
         } else {
             self.logger.info("command applied", metadata: ["message_id": "\(id)", "routing_key": "\(d.routingKey)"])
         }
+        Telemetry.command(d.routingKey, ok: outcome.error == nil)
         if outcome.deadLetter, let e = outcome.error {
             try DeadLetters.publish([(d, e)], on: publisher)
         }

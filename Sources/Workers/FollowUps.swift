@@ -198,6 +198,7 @@ public final class FollowUpScheduler: Sendable {
                 ]))
             }
             try Outbox.enqueue(rows: JSONValue.array(rows).jsonString, on: db)
+            Telemetry.reminders(fired: due.count, late: due.filter { $0["reminder_late"] == "t" }.count)
             return due.count
         }
     }

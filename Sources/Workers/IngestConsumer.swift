@@ -113,6 +113,7 @@ public final class IngestConsumer: Sendable {
     private func process(_ batch: [AMQPDelivery], consumer: AMQPConnection, publisher: AMQPConnection,
                          db: inout PGConnection?, pending: inout [AMQPDelivery], stop: StopSignal,
                          logger: Logger, cache: ProfileCache) throws {
+        let started = ContinuousClock.now
         var accepted: [LeadSubmission] = []
         var acceptedDeliveries: [AMQPDelivery] = []
         var rejected: [(AMQPDelivery, InboundRejection)] = []
@@ -173,6 +174,8 @@ public final class IngestConsumer: Sendable {
             try consumer.ack(last, multiple: true)
         }
         self.counters.record(plan: plan!, deadLettered: rejected)
+        Telemetry.ingest(plan!, channel: String(self.options.queue.split(separator: ".").last ?? ""), deadLettered: rejected.map(\.1),
+                         batchDuration: ContinuousClock.now - started)
     }
 
     private func ingestOneByOne(_ subs: [LeadSubmission], deliveries: [AMQPDelivery],

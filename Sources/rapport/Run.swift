@@ -54,6 +54,10 @@ struct Run: AsyncParsableCommand {
             let monitor = MonitorService(settings: settings, logger: logger)
             services.append(.init(service: ThreadedService(name: "monitor") { i, stop in monitor.run(index: i, stop: stop) }))
         }
+        if settings.metricsPort > 0 {
+            let metrics = MetricsServer(settings: settings, registry: MetricsServer.bootstrap())
+            services.append(.init(service: ThreadedService(name: "metrics") { i, stop in metrics.run(index: i, stop: stop) }))
+        }
         if wanted.contains("archiver") {
             let archiver = DeadLetterArchiver(settings: settings, topology: topology, logger: logger)
             services.append(.init(service: ThreadedService(name: "archiver") { i, stop in archiver.run(index: i, stop: stop) }))
