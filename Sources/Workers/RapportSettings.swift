@@ -45,6 +45,8 @@ public struct RapportSettings: Sendable, Codable {
     public var thresholds: [String: Threshold] = [:]
     /// Loopback port for `/metrics` and `/healthz`; `0` turns them off. Defaults to `9464`.
     public var metricsPort: Int = 9464
+    /// Where `rapport backup` and the backup before every migration go. Defaults to `backups`.
+    public var backupDirectory: String = "backups"
 
     public init() {}
 
@@ -55,7 +57,7 @@ public struct RapportSettings: Sendable, Codable {
         case maxBackoffMilliseconds = "max_backoff_ms", connectorsPath = "connectors", googleAdsKey = "google_ads_key"
         case matching, profileCacheSize = "profile_cache_size"
         case managementURL = "management_url", monitorIntervalSeconds = "monitor_interval_s", alertRenotifySeconds = "alert_renotify_s"
-        case thresholds, metricsPort = "metrics_port"
+        case thresholds, metricsPort = "metrics_port", backupDirectory = "backup_dir"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -79,6 +81,7 @@ public struct RapportSettings: Sendable, Codable {
         self.alertRenotifySeconds = try c.decodeIfPresent(Int.self, forKey: .alertRenotifySeconds) ?? d.alertRenotifySeconds
         self.thresholds = try c.decodeIfPresent([String: Threshold].self, forKey: .thresholds) ?? d.thresholds
         self.metricsPort = try c.decodeIfPresent(Int.self, forKey: .metricsPort) ?? d.metricsPort
+        self.backupDirectory = try c.decodeIfPresent(String.self, forKey: .backupDirectory) ?? d.backupDirectory
     }
 
     /// Reads a settings file (JSON); missing keys keep their defaults.
@@ -104,6 +107,7 @@ public struct RapportSettings: Sendable, Codable {
         if let v = env["RAPPORT_MGMT_URL"], !v.isEmpty { s.managementURL = v }
         if let v = env["RAPPORT_MONITOR_INTERVAL"].flatMap(Int.init) { s.monitorIntervalSeconds = v }
         if let v = env["RAPPORT_METRICS_PORT"].flatMap(Int.init) { s.metricsPort = v }
+        if let v = env["RAPPORT_BACKUP_DIR"], !v.isEmpty { s.backupDirectory = v }
         return s
     }
 

@@ -31,10 +31,11 @@ struct Run: AsyncParsableCommand {
         guard ["fuzzy", "exact"].contains(settings.matching) else { throw CLIError("matching is fuzzy or exact, not \(settings.matching)") }
         let topology = try TopologyApplier.load(path: settings.topologyPath)
         if self.migrate {
-            let db = try PGConnection(settings.postgresURL)
-            let applied = try Schema.migrate(db)
-            db.close()
-            if !applied.isEmpty { logger.info("migrated", metadata: ["versions": "\(applied.map(\.version))"]) }
+            // Like `rapport migrate`: with changes to make, a backup first.
+            let (backup, applied) = try Backup.migrateSafely(settings.postgresURL, plan: .takeInto(URL(fileURLWithPath: settings.backupDirectory)))
+            if !applied.isEmpty {
+                logger.info("migrated", metadata: ["versions": "\(applied.map(\.version))", "backup": "\(backup?.path ?? "-")"])
+            }
         }
         let wanted = Set((self.only ?? "ingest,commands,scheduler,recycler,monitor,archiver,outbox").split(separator: ",").map { String($0) })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
