@@ -43,6 +43,7 @@ public enum DefaultThresholds {
     public static let all: [String: Threshold] = [
         "cpu_temperature": Threshold(warning: 80, critical: 95),
         "load_per_core": Threshold(warning: 2, critical: 4),
+        "cpu_used": Threshold(warning: 90),
         "memory_available": Threshold(warning: 10, critical: 5, lowerIsWorse: true),
         "swap_used": Threshold(warning: 50, critical: 80),
         "disk_space_used": Threshold(warning: 85, critical: 95),

@@ -11,7 +11,7 @@ public enum HealthChecks {
     /// The periodic checks; the on-demand tests (memory pattern, disk speed, surface scan) are added by
     /// `rapport hwcheck` when asked.
     public static func standard(settings: RapportSettings, vhost: String) -> [any HealthCheck] {
-        [CPUTemperatureCheck(), CPUVoltageCheck(), LoadCheck(), MemoryCheck(), DiskSpaceCheck(), SmartCheck(), GPUCheck(),
+        [CPUTemperatureCheck(), CPUVoltageCheck(), LoadCheck(), CPUUseCheck(), MemoryCheck(), DiskSpaceCheck(), SmartCheck(), GPUCheck(),
          BrokerCheck(managementURL: settings.managementURL, vhost: vhost), DatabaseCheck(url: settings.postgresURL),
          WorkerCheck(url: settings.postgresURL)]
     }

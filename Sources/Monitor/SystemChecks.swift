@@ -92,6 +92,48 @@ public struct LoadCheck: HealthCheck {
     }
 }
 
+/// CPU busy share over an interval, from two samples of the `cpu` line of `/proc/stat` (the previous
+/// poll's, or one taken `sampleInterval` earlier on the first run).
+public final class CPUUseCheck: HealthCheck, @unchecked Sendable {
+    public let name = "cpu_used", category = "system"
+    let files: FileSource
+    let sampleInterval: TimeInterval
+    private let lock = NSLock()
+    private var previous: (busy: Double, total: Double)?
+
+    public init(files: FileSource = FileSource(), sampleInterval: TimeInterval = 0.2) {
+        self.files = files
+        self.sampleInterval = sampleInterval
+    }
+
+    /// Busy and total jiffies from `/proc/stat` text.
+    public static func sample(_ stat: String) -> (busy: Double, total: Double)? {
+        guard let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return nil }
+        let v = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard v.count >= 4 else { return nil }
+        let idle = v[3] + (v.count > 4 ? v[4] : 0)  // idle + iowait
+        let total = v.prefix(8).reduce(0, +)       // without guest time, which user time already counts
+        return (total - idle, total)
+    }
+
+    public func run() -> CheckOutcome {
+        guard let first = self.files.text("proc/stat").flatMap(Self.sample) else {
+            return .unavailable(check: self.name, category: self.category, reason: "no /proc/stat")
+        }
+        var before = self.lock.withLock { self.previous }
+        var now = first
+        if before == nil {
+            before = first
+            Thread.sleep(forTimeInterval: self.sampleInterval)
+            now = self.files.text("proc/stat").flatMap(Self.sample) ?? first
+        }
+        self.lock.withLock { self.previous = now }
+        let dTotal = now.total - before!.total
+        let used = dTotal > 0 ? (now.busy - before!.busy) / dTotal * 100 : 0
+        return .readings([Reading(check: self.name, category: self.category, value: (used * 10).rounded() / 10, unit: "%")])
+    }
+}
+
 /// Available memory and swap in use, in percent, from `/proc/meminfo`.
 public struct MemoryCheck: HealthCheck {
     public let name = "memory", category = "system"

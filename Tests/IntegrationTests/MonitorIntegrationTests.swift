@@ -61,3 +61,19 @@ struct MonitorIntegrationTests {
         #expect(received.last?.body["fingerprint"] == received.first?.body["fingerprint"])
     }
 }
+
+@Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run monitor integration tests"))
+struct DatabaseCheckIntegrationTests {
+    @Test func reachableAndUnreachable() throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        guard case .readings(let up) = DatabaseCheck(url: env.settings.postgresURL).run() else { Issue.record("no readings"); return }
+        #expect(up.map(\.check) == ["database_reachable", "database_connections_used", "database_size", "longest_transaction"])
+        #expect(up.first?.value == 1 && (up[1].value ?? 0) > 0)
+        guard case .readings(let down) = DatabaseCheck(url: "postgresql://rapport:rapport@127.0.0.1:1/none?connect_timeout=2").run() else {
+            Issue.record("no readings"); return
+        }
+        #expect(down.map(\.check) == ["database_reachable"] && down.first?.value == 0)
+        #expect(AlertEngine(host: "h").severity(of: down[0]) == .critical)
+    }
+}

@@ -58,6 +58,22 @@ struct SysfsChecksTests {
         #expect(readings(LoadCheck(files: empty.source, cores: 2).run()).first?.value == 0.25)
     }
 
+    @Test func cpuUseFromTwoSamplesOfProcStat() throws {
+        let tree = try FixtureTree(["proc/stat": "cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 50 0 50 400 0 0 0 0 0 0\n"])
+        #expect(CPUUseCheck.sample("cpu  100 0 100 800 0 0 0 0 0 0\n")! == (busy: 200, total: 1000))
+        let check = CPUUseCheck(files: tree.source, sampleInterval: 0)
+        #expect(readings(check.run()).first?.value == 0)  // no time passed between the first two samples
+        try "cpu  400 0 200 900 0 0 0 0 0 0\n".write(to: tree.root.appendingPathComponent("proc/stat"), atomically: true, encoding: .utf8)
+        #expect(readings(check.run()).first?.value == 80)  // 400 of 500 jiffies busy since the last poll
+        #expect(isUnavailable(CPUUseCheck(files: try FixtureTree([:]).source).run()))
+    }
+
+    @Test func workerRSSFromProcSelfStatus() throws {
+        let tree = try FixtureTree(["proc/self/status": "Name:\trapport\nVmHWM:\t  310000 kB\nVmRSS:\t  204800 kB\n"])
+        let r = readings(WorkerCheck(url: "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1", files: tree.source).run())
+        #expect(r.map(\.check) == ["worker_rss"] && r.first?.value == 200)
+    }
+
     @Test func memoryAndSwapFromMeminfo() throws {
         let tree = try FixtureTree(["proc/meminfo": """
             MemTotal:       16000000 kB
