@@ -42,12 +42,17 @@ public final class AlertEngine: @unchecked Sendable {
     public let host: String
     public var thresholds: [String: Threshold]
     public let renotify: TimeInterval
+    /// Polls in a row a breach must be seen before it fires: one bad sample (a worker still starting,
+    /// management statistics a few seconds behind) is not an alert.
+    public let confirmations: Int
     private var open: [String: (severity: Severity, firstSeen: Date, lastNotified: Date, count: Int)] = [:]
+    private var pending: [String: (severity: Severity, since: Date, seen: Int)] = [:]
 
-    public init(host: String, thresholds: [String: Threshold] = DefaultThresholds.all, renotify: TimeInterval = 3600) {
+    public init(host: String, thresholds: [String: Threshold] = DefaultThresholds.all, renotify: TimeInterval = 3600, confirmations: Int = 1) {
         self.host = host
         self.thresholds = thresholds
         self.renotify = renotify
+        self.confirmations = max(1, confirmations)
     }
 
     public func severity(of r: Reading) -> Severity { self.thresholds[r.check]?.status(of: r.value) ?? .ok }
@@ -63,6 +68,7 @@ public final class AlertEngine: @unchecked Sendable {
             let severity = self.severity(of: r)
             let threshold = self.thresholds[r.check]
             if severity == .ok {
+                self.pending[fp] = nil
                 if let was = self.open.removeValue(forKey: fp) {
                     out.append(Alert(host: self.host, reading: r, severity: was.severity, status: "resolved", threshold: threshold?.limit(for: was.severity),
                                      firstSeen: was.firstSeen, at: now, fingerprint: fp, notification: was.count + 1))
@@ -71,6 +77,16 @@ public final class AlertEngine: @unchecked Sendable {
             }
             if let was = self.open[fp], was.severity == severity, now.timeIntervalSince(was.lastNotified) < self.renotify { continue }
             let previous = self.open[fp]
+            if previous?.severity != severity {
+                // A new breach (or a new severity) must hold for `confirmations` polls first.
+                var p: (severity: Severity, since: Date, seen: Int) = self.pending[fp].flatMap { $0.severity == severity ? $0 : nil } ?? (severity, now, 0)
+                p.seen += 1
+                guard p.seen >= self.confirmations else {
+                    self.pending[fp] = p
+                    continue
+                }
+                self.pending[fp] = nil
+            }
             let count = previous.map { $0.severity == severity ? $0.count + 1 : 1 } ?? 1
             let firstSeen = previous?.firstSeen ?? now
             self.open[fp] = (severity, firstSeen, now, count)

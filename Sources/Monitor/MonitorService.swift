@@ -51,7 +51,8 @@ public final class MonitorService: Sendable {
         self.checks = checks ?? HealthChecks.standard(settings: settings, vhost: vhost)
         var thresholds = DefaultThresholds.all
         thresholds.merge(settings.thresholds) { _, configured in configured }
-        self.engine = AlertEngine(host: HealthChecks.hostname, thresholds: thresholds, renotify: TimeInterval(settings.alertRenotifySeconds))
+        self.engine = AlertEngine(host: HealthChecks.hostname, thresholds: thresholds, renotify: TimeInterval(settings.alertRenotifySeconds),
+                                  confirmations: settings.alertConfirmations)
         self.interval = interval ?? .seconds(settings.monitorIntervalSeconds)
         self.clock = clock
     }

@@ -41,6 +41,8 @@ public struct RapportSettings: Sendable, Codable {
     public var monitorIntervalSeconds: Int = 30
     /// How often a lasting alert is sent again. Defaults to `3600` s.
     public var alertRenotifySeconds: Int = 3600
+    /// Polls in a row a breach must last before it becomes an alert. Defaults to `2`.
+    public var alertConfirmations: Int = 2
     /// Per-check thresholds over the defaults, e.g. `{"cpu_temperature": {"warning": 75, "critical": 90}}`.
     public var thresholds: [String: Threshold] = [:]
     /// Loopback port for `/metrics` and `/healthz`; `0` turns them off. Defaults to `9464`.
@@ -56,7 +58,7 @@ public struct RapportSettings: Sendable, Codable {
         case consumersPerQueue = "consumers", maxBodyBytes = "max_body_bytes"
         case maxBackoffMilliseconds = "max_backoff_ms", connectorsPath = "connectors", googleAdsKey = "google_ads_key"
         case matching, profileCacheSize = "profile_cache_size"
-        case managementURL = "management_url", monitorIntervalSeconds = "monitor_interval_s", alertRenotifySeconds = "alert_renotify_s"
+        case managementURL = "management_url", monitorIntervalSeconds = "monitor_interval_s", alertRenotifySeconds = "alert_renotify_s", alertConfirmations = "alert_confirmations"
         case thresholds, metricsPort = "metrics_port", backupDirectory = "backup_dir"
     }
 
@@ -79,6 +81,7 @@ public struct RapportSettings: Sendable, Codable {
         self.managementURL = try c.decodeIfPresent(String.self, forKey: .managementURL) ?? d.managementURL
         self.monitorIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .monitorIntervalSeconds) ?? d.monitorIntervalSeconds
         self.alertRenotifySeconds = try c.decodeIfPresent(Int.self, forKey: .alertRenotifySeconds) ?? d.alertRenotifySeconds
+        self.alertConfirmations = try c.decodeIfPresent(Int.self, forKey: .alertConfirmations) ?? d.alertConfirmations
         self.thresholds = try c.decodeIfPresent([String: Threshold].self, forKey: .thresholds) ?? d.thresholds
         self.metricsPort = try c.decodeIfPresent(Int.self, forKey: .metricsPort) ?? d.metricsPort
         self.backupDirectory = try c.decodeIfPresent(String.self, forKey: .backupDirectory) ?? d.backupDirectory

@@ -198,6 +198,17 @@ struct BrokerAndAlertTests {
         #expect(down.map(\.check) == ["broker_reachable"] && down.first.map(engine.severity) == .critical)
     }
 
+    @Test func aBreachMustHoldForItsConfirmations() {
+        let engine = AlertEngine(host: "h", thresholds: ["queue_consumers": Threshold(critical: 0, lowerIsWorse: true)], confirmations: 2)
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        func consumers(_ n: Double) -> [Reading] { [Reading(check: "queue_consumers", category: "broker", subject: "q", value: n, unit: "")] }
+        #expect(engine.evaluate(consumers(0), now: t0).isEmpty)        // the worker is still starting
+        #expect(engine.evaluate(consumers(2), now: t0 + 30).isEmpty)   // it did: nothing, and nothing to resolve
+        #expect(engine.evaluate(consumers(0), now: t0 + 60).isEmpty)
+        #expect(engine.evaluate(consumers(0), now: t0 + 90).map(\.status) == ["firing"])
+        #expect(engine.evaluate(consumers(2), now: t0 + 120).map(\.status) == ["resolved"])
+    }
+
     @Test func alertsFireOnTransitionsRemindAndResolveOnce() {
         let engine = AlertEngine(host: "db1", thresholds: ["gpu_temperature": Threshold(warning: 83, critical: 90)], renotify: 600)
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
