@@ -353,6 +353,7 @@ final class WorkerProcess: @unchecked Sendable {
         e["RAPPORT_BATCH_SIZE"] = String(env.settings.batchSize)
         e["RAPPORT_PREFETCH"] = String(env.settings.prefetch)
         e["RAPPORT_LOG_LEVEL"] = "warning"
+        e["RAPPORT_METRICS_PORT"] = "0"  // several of these run at once
         self.process.environment = e
         self.process.standardOutput = FileHandle.nullDevice
         try self.process.run()
