@@ -176,6 +176,7 @@ public struct LeadPlanner: Sendable {
     public func plan(_ submissions: [LeadSubmission], processed: Set<String>, candidates: [LeadState],
                      identityOwners: [String: UUID], customersByKey: [String: CustomerMatch], now: Date,
                      submissionProfiles: [MatchProfile]? = nil,
+                     candidateTouches: [UUID: [MatchProfile]] = [:],
                      profileOf: (LeadState) -> MatchProfile = { MatchProfile($0.personRecord) },
                      newID: () -> UUID = { UUID() }) -> LeadPlan {
         var plan = LeadPlan()
@@ -193,10 +194,20 @@ public struct LeadPlanner: Sendable {
                 if record { plan.newBlockingKeys.append((k, id)) }
             }
         }
+        // Earlier submissions of a lead that differ from what the lead shows (a second phone, another
+        // spelling): a new record is compared with each, and found under their keys too.
+        var touches = candidateTouches
+        func indexTouch(_ p: MatchProfile, of id: UUID, record: Bool) {
+            for k in p.blockingKeys where indexed[id, default: []].insert(k).inserted {
+                index[k, default: []].append(id)
+                if record { plan.newBlockingKeys.append((k, id)) }
+            }
+        }
         // Callers pass candidates in a stable order (the store reads them by id); keep it for determinism.
         for l in candidates {
             plan.leads[l.id] = l
             reindex(l.id, record: false)
+            if self.fuzzy { for t in touches[l.id] ?? [] { indexTouch(t, of: l.id, record: false) } }
         }
         // Leads also stand under the keys they hold as identities (a merged-in phone or email), which
         // their own fields may not show.
@@ -236,6 +247,10 @@ public struct LeadPlanner: Sendable {
                 for id in index[k] ?? [] where considered.insert(id).inserted {
                     if considered.count > self.maxCandidates { break scan }
                     var sc = self.matcher.compare(profile, profiles[id]!)
+                    for t in touches[id] ?? [] {
+                        let other = self.matcher.compare(profile, t)
+                        if other.score > sc.score { sc = other }
+                    }
                     // A phone or email the lead holds as an identity but does not show in its own fields
                     // (it came with a manual merge) is the same evidence as finding it there. Placeholder
                     // phones carry none, and a landline only as much as the matcher gives one.
@@ -272,8 +287,13 @@ public struct LeadPlanner: Sendable {
             if decision.outcome == .merged { decision.ownerWarned = plan.leads[decision.leadID!]?.owner }
             decision.score = best?.score.score
             decision.reasons = best?.score.reasons ?? []
-            // A new lead is exactly its first submission; a merged one has changed and is profiled again.
+            // A new lead is exactly its first submission; a merged one has changed and is profiled again,
+            // and keeps this submission as a touch of its own (and its keys).
             reindex(decision.leadID!, record: true, profile: decision.outcome == .created ? profile : nil)
+            if decision.outcome == .merged {
+                touches[decision.leadID!, default: []].append(profile)
+                indexTouch(profile, of: decision.leadID!, record: true)
+            }
             plan.decisions.append(self.finish(decision, keys: keys, keyOwner: &keyOwner, plan: &plan,
                                               customersByKey: customersByKey, touched: &touched))
         }

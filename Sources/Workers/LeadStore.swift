@@ -51,6 +51,8 @@ public struct LeadStore: Sendable {
 
     /// Candidates per blocking key at most: a key shared by more leads says little and costs much.
     static let maxCandidatesPerKey = 16
+    /// Earlier submissions of a merged candidate compared besides the lead itself (the latest ones).
+    static let touchesPerCandidate = 4
 
     private func ingestInTransaction(_ submissions: [LeadSubmission], now: Date) throws -> LeadPlan {
         // Exact keys need no lock: two writers of one key collide on lead_identities and one re-plans.
@@ -153,13 +155,37 @@ public struct LeadStore: Sendable {
             }
         }
 
+        // Earlier submissions of merged candidates, the latest few, where they differ from the lead.
+        var touches: [UUID: [MatchProfile]] = [:]
+        let merged = candidates.filter { $0.touchCount > 1 }
+        if self.fuzzy && !merged.isEmpty {
+            let byID = Dictionary(merged.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            for row in try db.query(
+                """
+                select lead_id, name, phone, email, company, address, birth_date, national_id from (
+                    select lead_id, name, phone, email, company, address, fields->>'birth_date' as birth_date,
+                           fields->>'national_id' as national_id,
+                           row_number() over (partition by lead_id order by received_at desc) as n
+                    from inbound_ledger where lead_id = any($1::uuid[])) t
+                where n <= $2
+                """, [merged.map { $0.id.uuidString.lowercased() }, Self.touchesPerCandidate]) {
+                let id: UUID = try row.decode("lead_id")
+                guard let lead = byID[id] else { continue }
+                let r = PersonRecord(id: id.uuidString, name: row["name"], phone: row["phone"], email: row["email"], company: row["company"],
+                                     address: row["address"], birthDate: row["birth_date"], nationalID: row["national_id"])
+                if r.name == lead.name && r.phone == lead.phone && r.email == lead.email && r.company == lead.company && r.address == lead.address {
+                    continue
+                }
+                touches[id, default: []].append(MatchProfile(r))
+            }
+        }
         let cache = self.profileCache
         var planner = LeadPlanner()
         planner.fuzzy = self.fuzzy
         let touchCounts = Dictionary(candidates.map { ($0.id, $0.touchCount) }, uniquingKeysWith: { a, _ in a })
         return (planner.plan(
             submissions, processed: processed, candidates: candidates, identityOwners: owners,
-            customersByKey: customersByKey, now: now, submissionProfiles: self.fuzzy ? profiles : nil,
+            customersByKey: customersByKey, now: now, submissionProfiles: self.fuzzy ? profiles : nil, candidateTouches: touches,
             profileOf: { lead in cache?.profile(of: lead) ?? MatchProfile(lead.personRecord) }), touchCounts)
     }
 
