@@ -64,3 +64,5 @@ public final class MetricsServer: Sendable {
         return verdict
     }
 }
+
+extension MetricsServer: WorkerLoop {}

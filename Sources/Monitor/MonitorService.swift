@@ -109,3 +109,5 @@ public final class MonitorService: Sendable {
         if !r.nacked.isEmpty { throw AMQPError(.nacked, replyText: "alerts nacked") }
     }
 }
+
+extension MonitorService: WorkerLoop {}

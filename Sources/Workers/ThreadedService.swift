@@ -21,6 +21,11 @@ public struct ThreadedService: Service {
         self.loop = loop
     }
 
+    /// A service running `worker`'s loop on `threads` threads.
+    public init(name: String, threads: Int = 1, worker: some WorkerLoop) {
+        self.init(name: name, threads: threads) { i, stop in worker.run(index: i, stop: stop) }
+    }
+
     public func run() async throws {
         let stop = self.stop
         try await withTaskCancellationHandler {
@@ -58,3 +63,15 @@ public struct ThreadedService: Service {
         }
     }
 }
+
+/// A worker that runs until its stop signal is set, reconnecting on faults; one loop per thread.
+public protocol WorkerLoop: Sendable {
+    func run(index: Int, stop: StopSignal)
+}
+
+extension OutboxRelay: WorkerLoop {}
+extension DeadLetterArchiver: WorkerLoop {}
+extension CommandConsumer: WorkerLoop {}
+extension FollowUpScheduler: WorkerLoop {}
+extension Recycler: WorkerLoop {}
+extension IngestConsumer: WorkerLoop {}

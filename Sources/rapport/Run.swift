@@ -41,34 +41,34 @@ struct Run: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if wanted.contains("outbox") {
             let relay = OutboxRelay(settings: settings, logger: logger)
-            services.append(.init(service: ThreadedService(name: "outbox") { i, stop in relay.run(index: i, stop: stop) }))
+            services.append(.init(service: ThreadedService(name: "outbox", worker: relay)))
         }
         if wanted.contains("scheduler") {
             let scheduler = FollowUpScheduler(settings: settings, logger: logger)
-            services.append(.init(service: ThreadedService(name: "scheduler") { i, stop in scheduler.run(index: i, stop: stop) }))
+            services.append(.init(service: ThreadedService(name: "scheduler", worker: scheduler)))
         }
         if wanted.contains("recycler") {
             let recycler = Recycler(settings: settings, logger: logger)
-            services.append(.init(service: ThreadedService(name: "recycler") { i, stop in recycler.run(index: i, stop: stop) }))
+            services.append(.init(service: ThreadedService(name: "recycler", worker: recycler)))
         }
         if wanted.contains("monitor") {
             let monitor = MonitorService(settings: settings, logger: logger)
-            services.append(.init(service: ThreadedService(name: "monitor") { i, stop in monitor.run(index: i, stop: stop) }))
+            services.append(.init(service: ThreadedService(name: "monitor", worker: monitor)))
         }
         if settings.metricsPort > 0 {
             let metrics = MetricsServer(settings: settings, registry: MetricsServer.bootstrap())
-            services.append(.init(service: ThreadedService(name: "metrics") { i, stop in metrics.run(index: i, stop: stop) }))
+            services.append(.init(service: ThreadedService(name: "metrics", worker: metrics)))
         }
         if wanted.contains("archiver") {
             let archiver = DeadLetterArchiver(settings: settings, topology: topology, logger: logger)
-            services.append(.init(service: ThreadedService(name: "archiver") { i, stop in archiver.run(index: i, stop: stop) }))
+            services.append(.init(service: ThreadedService(name: "archiver", worker: archiver)))
         }
         if wanted.contains("commands") {
             let identity = CommandConsumer(settings: settings, topology: topology, logger: logger)
-            services.append(.init(service: ThreadedService(name: "commands-identity") { i, stop in identity.run(index: i, stop: stop) }))
+            services.append(.init(service: ThreadedService(name: "commands-identity", worker: identity)))
             let sales = CommandConsumer(settings: settings, topology: topology, logger: logger, queue: "rapport.commands.sales",
                                         handler: SalesCommandHandler())
-            services.append(.init(service: ThreadedService(name: "commands-sales") { i, stop in sales.run(index: i, stop: stop) }))
+            services.append(.init(service: ThreadedService(name: "commands-sales", worker: sales)))
         }
         if wanted.contains("ingest") {
             // One cache for every queue: an imported lead is a candidate for the next web form.
@@ -97,9 +97,7 @@ struct Run: AsyncParsableCommand {
                     maxBackoff: .milliseconds(settings.maxBackoffMilliseconds))
                 let consumer = IngestConsumer(settings: settings, topology: topology, options: options, logger: logger,
                                               profileCache: profiles)
-                services.append(.init(service: ThreadedService(name: "ingest-\(channel)", threads: settings.consumersPerQueue) { i, stop in
-                    consumer.run(index: i, stop: stop)
-                }))
+                services.append(.init(service: ThreadedService(name: "ingest-\(channel)", threads: settings.consumersPerQueue, worker: consumer)))
             }
         }
         guard !services.isEmpty else { throw CLIError("--only named no known service (ingest, commands, scheduler, recycler, monitor, archiver, outbox)") }

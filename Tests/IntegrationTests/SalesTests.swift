@@ -10,6 +10,17 @@ import Workers
 /// concurrency case and the command messages.
 @Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run sales integration tests"))
 struct SalesIntegrationTests {
+    /// A test database with `n` pool leads and one active rep, `li`.
+    static func withRepAndLeads(_ n: Int, _ body: (TestEnvironment, PGConnection, [UUID]) async throws -> Void) async throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let db = try env.db()
+        defer { db.close() }
+        let leads = try Self.seedLeads(n, db: db)
+        try LeadPool(db: db).upsertRep(id: "li", name: nil, team: nil, active: true, capacity: 10)
+        try await body(env, db, leads)
+    }
+
     /// `n` pool leads written straight to the table (ingest is tested elsewhere), oldest first.
     static func seedLeads(_ n: Int, db: PGConnection, test: Int = 0) throws -> [UUID] {
         let ids = (0..<n).map { _ in UUID() }
