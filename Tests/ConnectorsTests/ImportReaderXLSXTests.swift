@@ -217,4 +217,35 @@ import Testing
         let error = #expect(throws: ImportError.self) { try ImportReader(path: path) }
         #expect(error?.code == .unsupportedFormat)
     }
+
+    /// Dates are numbers whose cell style has a date format: built-in (14), a custom Chinese one, a
+    /// date-time; a number format with a quoted "d" is not a date; the 1904 date system shifts them.
+    @Test(arguments: [false, true])
+    func dateStylesTurnSerialsIntoISODates(date1904: Bool) throws {
+        let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+        let styles = """
+            <?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="\(main)"><numFmts count="3">\
+            <numFmt numFmtId="164" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/>\
+            <numFmt numFmtId="165" formatCode="0.00&quot;d&quot;"/><numFmt numFmtId="166" formatCode="yyyy-mm-dd hh:mm"/></numFmts>\
+            <cellStyleXfs count="1"><xf numFmtId="0"/></cellStyleXfs>\
+            <cellXfs count="5"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="164"/><xf numFmtId="165"/><xf numFmtId="166"/></cellXfs></styleSheet>
+            """
+        let serial = date1904 ? "44524" : "45986"
+        let sheet = """
+            <row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c><c r="B1" t="inlineStr"><is><t>b</t></is></c>\
+            <c r="C1" t="inlineStr"><is><t>c</t></is></c><c r="D1" t="inlineStr"><is><t>d</t></is></c><c r="E1" t="inlineStr"><is><t>e</t></is></c></row>
+            <row r="2"><c r="A2" s="1"><v>\(serial)</v></c><c r="B2" s="2"><v>\(serial)</v></c><c r="C2" s="3"><v>12.5</v></c>\
+            <c r="D2" s="4"><v>\(serial).375</v></c><c r="E2" s="1" t="s"><v>0</v></c></row>
+            """
+        var parts = ImportFixtures.workbookParts(sheetData: sheet, sharedStrings: ["<t>not a number</t>"])
+        parts.append(("xl/styles.xml", styles))
+        if date1904 {
+            parts = parts.map { $0.0 == "xl/workbook.xml" ? ($0.0, $0.1.replacingOccurrences(of: "<sheets>", with: "<workbookPr date1904=\"1\"/><sheets>")) : $0 }
+        }
+        let reader = try ImportReader(path: try ImportFixtures.zip(parts))
+        #expect(reader.header == ["a", "b", "c", "d", "e"])
+        let row = try #require(try reader.next())
+        #expect(row.fields == ["2025-11-25", "2025-11-25", "12.5", "2025-11-25T09:00:00", "not a number"])
+        #expect(row.cellKinds == [.date, .date, .number, .date, .text])
+    }
 }

@@ -12,6 +12,10 @@ final class ImportWorkbook {
     let archive: ImportZipArchive
     let sheet: Sheet
     let sharedStrings: ImportSharedStrings
+    /// Cell style indexes (`s="…"`) whose number format is a date or time: their numbers are serial dates.
+    let dateStyles: Set<Int>
+    /// The workbook counts days from 1904-01-01 (old Mac Excel) instead of 1900.
+    let date1904: Bool
     private let path: String
 
     /// Largest XML part other than the worksheet and shared strings that is read (workbook, relationships).
@@ -37,8 +41,15 @@ final class ImportWorkbook {
 
         // The sheets, in tab order.
         var declared: [(name: String, relationship: String, hidden: Bool)] = []
+        var date1904 = false
         try ImportWorkbook.scan(archive: archive, partName: workbookPart, chunkSize: chunkSize) { scanner, token in
-            guard case .start(let name, let tag, _) = token, scanner.localName(name, is: "sheet") else { return }
+            guard case .start(let name, let tag, _) = token else { return }
+            if scanner.localName(name, is: "workbookPr") {
+                let v = scanner.attributeString("date1904", in: tag)
+                date1904 = v == "1" || v == "true"
+                return
+            }
+            guard scanner.localName(name, is: "sheet") else { return }
             let state = scanner.attributeString("state", in: tag) ?? "visible"
             declared.append(
                 (
@@ -94,6 +105,42 @@ final class ImportWorkbook {
         } else {
             self.sharedStrings = ImportSharedStrings()
         }
+
+        // Dates are numbers with a date format: the styles part says which cell styles have one.
+        self.date1904 = date1904
+        var stylesPart: String? = relationships.first { $0.type.hasSuffix("/styles") }?.target
+        if stylesPart == nil, archive.entry(named: "xl/styles.xml") != nil { stylesPart = "xl/styles.xml" }
+        if let stylesPart, archive.entry(named: stylesPart) != nil {
+            self.dateStyles = try ImportWorkbook.readDateStyles(archive: archive, partName: stylesPart, chunkSize: chunkSize)
+        } else {
+            self.dateStyles = []
+        }
+    }
+
+    /// The `cellXfs` indexes whose number format shows a date or time.
+    private static func readDateStyles(archive: ImportZipArchive, partName: String, chunkSize: Int) throws -> Set<Int> {
+        var custom: [Int: String] = [:]
+        var formats: [Int] = []
+        var inCellXfs = false
+        try ImportWorkbook.scan(archive: archive, partName: partName, chunkSize: chunkSize) { scanner, token in
+            switch token {
+            case .start(let name, let tag, let selfClosing):
+                if scanner.localName(name, is: "numFmt"), let id = scanner.attributeString("numFmtId", in: tag).flatMap({ Int($0) }) {
+                    custom[id] = scanner.attributeString("formatCode", in: tag) ?? ""
+                } else if scanner.localName(name, is: "cellXfs") {
+                    inCellXfs = !selfClosing
+                } else if inCellXfs && scanner.localName(name, is: "xf") {
+                    formats.append(scanner.attributeString("numFmtId", in: tag).flatMap { Int($0) } ?? 0)
+                }
+            case .end(let name):
+                if scanner.localName(name, is: "cellXfs") { inCellXfs = false }
+            default:
+                break
+            }
+        }
+        var styles = Set<Int>()
+        for (index, id) in formats.enumerated() where ImportDates.isDateFormat(id: id, code: custom[id]) { styles.insert(index) }
+        return styles
     }
 
     /// Runs `body` on every token of a small part.
@@ -247,6 +294,8 @@ final class ImportSheetReader {
     private let scanner: ImportXMLScanner
     private let entryReader: ImportZipEntryReader
     private let sharedStrings: ImportSharedStrings
+    private let dateStyles: Set<Int>
+    private let date1904: Bool
     private let maximumRowBytes: Int
     private let path: String
     private var previousRowNumber = 0
@@ -262,6 +311,8 @@ final class ImportSheetReader {
             source: self.entryReader, chunkSize: chunkSize, maximumTokenBytes: max(maximumRowBytes, 1 << 20),
             path: workbook.archive.file.path, partName: entry.name)
         self.sharedStrings = workbook.sharedStrings
+        self.dateStyles = workbook.dateStyles
+        self.date1904 = workbook.date1904
         self.maximumRowBytes = maximumRowBytes
         self.path = workbook.archive.file.path
     }
@@ -280,6 +331,7 @@ final class ImportSheetReader {
         var row: Row?
         var column = 0
         var cellType = CellType.number
+        var cellIsDate = false
         var value: [UInt8] = []
         var inCell = false
         var inValue = false
@@ -312,6 +364,10 @@ final class ImportSheetReader {
                 switch cellType {
                 case .number:
                     kind = .number
+                    if cellIsDate, let serial = Double(text), let iso = ImportDates.iso(serial: serial, date1904: self.date1904) {
+                        text = iso
+                        kind = .date
+                    }
                 case .sharedString:
                     if let index = Int(text), index >= 0, index < self.sharedStrings.count {
                         text = self.sharedStrings.string(at: index)
@@ -344,6 +400,9 @@ final class ImportSheetReader {
                     let next = row!.fields.count
                     column = self.scanner.attribute("r", in: tag).flatMap { self.column(in: $0) } ?? next
                     cellType = self.cellType(in: tag)
+                    // Only numbers can be serial dates; most workbooks have no date styles at all.
+                    cellIsDate = !self.dateStyles.isEmpty && cellType == .number
+                        && (self.scanner.attributeString("s", in: tag).flatMap { Int($0) }.map(self.dateStyles.contains) ?? false)
                     value.removeAll(keepingCapacity: true)
                     inCell = true
                     inValue = false
