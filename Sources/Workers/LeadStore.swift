@@ -94,41 +94,32 @@ public struct LeadStore: Sendable {
         for p in profiles { blockingKeys.formUnion(p.blockingKeys) }
         let keyList = Array(identityKeys)
 
+        // One round trip for what the batch already is: messages seen before, identity keys' owners and
+        // customers. (Each query is a network round trip; one record's decision makes only two.)
         var processed = Set<String>()
-        let ledger = try db.query(
+        var owners: [String: UUID] = [:]
+        var customersByKey: [String: CustomerMatch] = [:]
+        for row in try db.query(
             """
-            select l.source, l.message_id from inbound_ledger l
-            join unnest($1::text[], $2::text[]) as m(source, message_id)
+            select 'm' as kind, l.source || chr(31) || l.message_id as k, null::uuid as id, null::text as owner, null::text as name
+            from inbound_ledger l join unnest($1::text[], $2::text[]) as m(source, message_id)
               on l.source = m.source and l.message_id = m.message_id
-            """,
-            [submissions.map(\.source), submissions.map(\.messageID)])
-        for row in ledger {
-            processed.insert(LeadPlanner.ledgerKey(source: row["source"] ?? "", messageID: row["message_id"] ?? ""))
+            union all
+            select 'i', i.key, i.lead_id, null, null from unnest($3::text[]) as k(key) join lead_identities i on i.key = k.key
+            union all
+            select 'c', i.key, c.id, c.owner, c.name
+            from unnest($3::text[]) as k(key) join customer_identities i on i.key = k.key join customers c on c.id = i.customer_id
+            """, [submissions.map(\.source), submissions.map(\.messageID), keyList]) {
+            let key: String = try row.decode("k")
+            switch row["kind"] {
+            case "m": processed.insert(key)
+            case "i": owners[key] = try row.decode("id")
+            default: customersByKey[key] = CustomerMatch(id: try row.decode("id"), owner: row["owner"], name: row["name"])
+            }
         }
 
-        var owners: [String: UUID] = [:]
         var candidates: [LeadState] = []
-        var customersByKey: [String: CustomerMatch] = [:]
-        if !keyList.isEmpty {
-            for row in try db.query(
-                "select i.key, i.lead_id from unnest($1::text[]) as k(key) join lead_identities i on i.key = k.key",
-                [keyList]) {
-                owners[try row.decode("key")] = try row.decode("lead_id")
-            }
-            let customers = try db.query(
-                """
-                select i.key, c.id, c.owner, c.name
-                from unnest($1::text[]) as k(key)
-                join customer_identities i on i.key = k.key
-                join customers c on c.id = i.customer_id
-                """, [keyList])
-            for row in customers {
-                customersByKey[try row.decode("key")] = CustomerMatch(
-                    id: try row.decode("id"), owner: row["owner"], name: row["name"])
-            }
-        }
         if !blockingKeys.isEmpty || !owners.isEmpty {
-            // Lock the leads this batch may change, in id order, so concurrent merges never lose an update.
             let leads = try db.query(
                 """
                 select l.id, l.name, l.phone, l.email, l.company, l.address, l.source, l.channel,
