@@ -1,5 +1,6 @@
 import Foundation
 import RapportCore
+import Workers
 
 /// Runs an outside tool and returns its exit status and standard output; replaceable in tests.
 public struct ToolRunner: Sendable {
@@ -10,18 +11,7 @@ public struct ToolRunner: Sendable {
     /// Finds the tool on PATH (plus /usr/sbin and /sbin, where smartctl lives) and runs it; `nil` when
     /// it is not installed.
     public static let system = ToolRunner { tool, arguments in
-        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
-        guard let path = dirs.map({ $0 + "/" + tool }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        ExternalTool.run(tool, arguments).map { ($0.status, $0.output) }
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import RapportPostgres
+import Synchronization
 
 /// Backups with pg_dump and restores with pg_restore, each with the row count of every table, so a
 /// restore can be checked; and the rule that no migration runs without a fresh backup.
@@ -57,22 +58,8 @@ public enum Backup {
     static func countsFile(for dump: URL) -> URL { dump.deletingPathExtension().appendingPathExtension("counts.json") }
 
     static func tool(_ name: String, _ args: [String]) throws {
-        var dirs: [String] = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
-        // Debian keeps each server version's tools here too; the newest first.
-        let versions: [String] = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
-        dirs += versions.sorted(by: >).map { "/usr/lib/postgresql/" + $0 + "/bin" }
-        guard let path = dirs.map({ $0 + "/" + name }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw Failure("\(name) is not installed (Debian: postgresql-client)")
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let err = Pipe()
-        p.standardError = err
-        try p.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw Failure("\(name) failed (exit \(p.terminationStatus)): \(message.prefix(2000))") }
+        guard let result = ExternalTool.run(name, args) else { throw Failure("\(name) is not installed (Debian: postgresql-client)") }
+        guard result.status == 0 else { throw Failure("\(name) failed (exit \(result.status)): \(result.errors.prefix(2000))") }
     }
 
     /// How a migration gets its backup: taken now into a directory, or an existing one no older than
@@ -115,5 +102,42 @@ extension JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .prettyPrinted]
         return e
+    }
+}
+
+/// Outside programs (pg_dump, smartctl, nvidia-smi): found on PATH or where Debian puts them, run to the end.
+public enum ExternalTool {
+    /// PATH, then /usr/sbin and /sbin (smartctl), then each PostgreSQL version's bin directory, newest first.
+    public static func locate(_ name: String) -> String? {
+        var dirs: [String] = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        dirs += ["/usr/sbin", "/sbin"]
+        let versions: [String] = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        dirs += versions.sorted(by: >).map { "/usr/lib/postgresql/" + $0 + "/bin" }
+        return dirs.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Runs `name` with `arguments`; nil when it is not installed or cannot start.
+    public static func run(_ name: String, _ arguments: [String]) -> (status: Int32, output: String, errors: String)? {
+        guard let path = Self.locate(name) else { return nil }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        do { try p.run() } catch { return nil }
+        // Read both pipes while it runs, so neither fills up and stalls the tool.
+        let errors = Mutex(Data())
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            errors.withLock { $0 = data }
+            group.leave()
+        }
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors.withLock { $0 }, as: UTF8.self))
     }
 }
