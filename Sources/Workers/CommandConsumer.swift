@@ -213,8 +213,15 @@ public final class CommandConsumer: Sendable {
     func handle(_ d: AMQPDelivery, db: PGConnection, publisher: AMQPConnection) throws {
         let envelope = InboundEnvelope(exchange: d.exchange, routingKey: d.routingKey, messageID: d.properties.messageID,
                                        appID: d.properties.appID, contentType: d.properties.contentType, body: d.body)
-        // Database faults throw: the delivery stays unacked and comes back after the reconnect.
-        let outcome = try self.handler.handle(envelope, db: db)
+        // A database outage throws: the delivery stays unacked and comes back after the reconnect. A
+        // command the database refuses for its data (a number out of range) would only fail again, so it
+        // is answered and dead-lettered like any other refusal.
+        let outcome: CommandOutcome
+        do {
+            outcome = try self.handler.handle(envelope, db: db)
+        } catch let e as PGError where !e.isTransient && db.isConnected {
+            outcome = .refused(InboundRejection(code: .storageRejected, reason: "The database refused the command: \(e.message)"), deadLetter: true)
+        }
         let id = d.properties.messageID ?? "-"
         if let e = outcome.error {
             self.logger.info("command refused", metadata: ["message_id": "\(id)", "routing_key": "\(d.routingKey)", "reason": "\(e)"])

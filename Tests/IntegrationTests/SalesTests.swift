@@ -205,8 +205,14 @@ struct SalesIntegrationTests {
         // A malformed command is both: an error reply naming the field, and a dead letter.
         let bad = try call("lead.claim", id: "s4", #"{"rep_id": "li", "count": "many"}"#).objectValue
         #expect(bad?["error"]?.objectValue?["field"] == .string("count"))
-        try await env.waitUntil("dead letter archived") { try env.count("select count(*)::int8 as n from dead_letters") == 1 }
+        // One the database refuses (capacity beyond its integer column) is answered and dead-lettered at
+        // once, not redelivered until the broker gives up.
+        let tooBig = try call("rep.upsert", id: "s5", #"{"rep_id": "han", "capacity": 9000000000000}"#).objectValue
+        #expect(tooBig?["error"]?.objectValue?["code"] == .string("storage_rejected"))
+        #expect(try call("rep.upsert", id: "s6", #"{"rep_id": "han"}"#).objectValue?["ok"] == .bool(true))  // and the consumer goes on
+        try await env.waitUntil("dead letters archived") { try env.count("select count(*)::int8 as n from dead_letters") == 2 }
         #expect(try env.count("select count(*)::int8 as n from dead_letters where message_id = 's4' and error_code = 'invalid_field'") == 1)
+        #expect(try env.count("select count(*)::int8 as n from dead_letters where message_id = 's5' and error_code = 'storage_rejected' and attempts <= 1") == 1)
     }
 }
 
