@@ -30,36 +30,68 @@ let package = Package(
         .target(
             name: "RapportAMQP", dependencies: ["CRabbitMQ"],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
-        .target(name: "RapportPostgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
-        .target(name: "RapportCore", swiftSettings: swiftSettings),
-        // zlib for the .xlsx reader (Sources/Connectors/Import); the module map lives beside its only user.
-        .systemLibrary(
-            name: "CZlib", path: "Sources/Connectors/Import/CZlib", pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
-        .target(name: "Connectors", dependencies: ["RapportCore", "CZlib"], swiftSettings: swiftSettings),
+        .target(name: "RapportSupport", swiftSettings: swiftSettings),
+        .target(name: "RapportPostgres", dependencies: ["CLibPQ", "RapportSupport"], swiftSettings: swiftSettings),
+        // Generated data, in a target of its own: compiled once, and the domain reads as logic.
         .target(
-            name: "Workers",
+            name: "RapportChineseData", exclude: ["README.md", "gen_chinese_tables.py"], swiftSettings: swiftSettings),
+        .target(name: "RapportCore", dependencies: ["RapportSupport", "RapportChineseData"], swiftSettings: swiftSettings),
+        // zlib for the .xlsx reader (Sources/RapportDecoding/Import); the module map lives beside its only user.
+        .systemLibrary(
+            name: "CZlib", path: "Sources/RapportDecoding/Import/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .target(
+            name: "RapportDecoding", dependencies: ["RapportCore", "RapportSupport", "CZlib"],
+            exclude: ["Import/CZlib"], swiftSettings: swiftSettings),
+        .target(
+            name: "RapportStore", dependencies: ["RapportCore", "RapportSupport", "RapportPostgres"],
+            resources: [.copy("Migrations")], swiftSettings: swiftSettings),
+        .target(
+            name: "RapportRuntime",
             dependencies: [
-                "RapportAMQP", "RapportPostgres", "RapportCore", "Connectors",
+                "RapportAMQP", "RapportPostgres", "RapportCore", "RapportSupport",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("Migrations")],
             swiftSettings: swiftSettings),
         .target(
-            name: "Monitor",
+            name: "RapportMonitor",
             dependencies: [
-                "Workers", "RapportCore", "RapportAMQP", "RapportPostgres",
+                "RapportRuntime", "RapportAMQP", "RapportPostgres", "RapportSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings),
+        .target(
+            name: "RapportServices",
+            dependencies: [
+                "RapportRuntime", "RapportStore", "RapportDecoding", "RapportMonitor", "RapportCore", "RapportSupport",
+                "RapportAMQP", "RapportPostgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "RapportAdmin",
+            dependencies: [
+                "RapportRuntime", "RapportStore", "RapportDecoding", "RapportCore", "RapportSupport", "RapportAMQP",
+                "RapportPostgres",
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "RapportTesting",
+            dependencies: [
+                "RapportServices", "RapportRuntime", "RapportStore", "RapportCore", "RapportSupport", "RapportAMQP",
+                "RapportPostgres",
+            ],
+            swiftSettings: swiftSettings),
         .executableTarget(
             name: "rapport",
             dependencies: [
-                "Workers", "Monitor", "RapportCore", "RapportAMQP", "RapportPostgres", "Connectors",
+                "RapportServices", "RapportMonitor", "RapportAdmin", "RapportTesting", "RapportRuntime", "RapportStore",
+                "RapportDecoding", "RapportCore", "RapportSupport", "RapportAMQP", "RapportPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -71,19 +103,35 @@ let package = Package(
         .executableTarget(
             name: "rapport-bench",
             dependencies: [
-                "Workers", "RapportCore", "RapportAMQP", "RapportPostgres",
+                "RapportServices", "RapportRuntime", "RapportStore", "RapportDecoding", "RapportTesting", "RapportCore",
+                "RapportSupport", "RapportAMQP", "RapportPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "bench/Sources/rapport-bench",
             swiftSettings: swiftSettings),
-        .testTarget(name: "RapportCoreTests", dependencies: ["RapportCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "ConnectorsTests", dependencies: ["Connectors", "RapportCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "RapportCore"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        // Unit tests: no servers.
+        .testTarget(name: "RapportSupportTests", dependencies: ["RapportSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RapportCoreTests", dependencies: ["RapportCore", "RapportSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RapportDecodingTests", dependencies: ["RapportDecoding", "RapportCore", "RapportSupport", "RapportRuntime"],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "RapportPostgresTests", dependencies: ["RapportPostgres"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RapportRuntimeTests", dependencies: ["RapportRuntime", "RapportCore", "RapportSupport", "RapportAMQP", "RapportPostgres"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RapportServicesTests", dependencies: ["RapportServices", "RapportRuntime", "RapportSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RapportMonitorTests", dependencies: ["RapportMonitor", "RapportSupport"], resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
+        // Against a live RabbitMQ and PostgreSQL (ops/test starts them).
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Workers", "Monitor", "RapportAMQP", "RapportPostgres", "RapportCore", "Connectors",
+                "RapportTesting", "RapportServices", "RapportMonitor", "RapportAdmin", "RapportRuntime", "RapportStore",
+                "RapportDecoding", "RapportCore", "RapportSupport", "RapportAMQP", "RapportPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

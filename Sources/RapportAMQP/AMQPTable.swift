@@ -107,6 +107,17 @@ public struct AMQPDelivery: Sendable {
     public var consumerTag: String
     public var properties: AMQPProperties
     public var body: [UInt8]
+
+    public init(deliveryTag: UInt64, redelivered: Bool = false, exchange: String, routingKey: String, consumerTag: String = "",
+                properties: AMQPProperties, body: [UInt8]) {
+        self.deliveryTag = deliveryTag
+        self.redelivered = redelivered
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.consumerTag = consumerTag
+        self.properties = properties
+        self.body = body
+    }
 }
 
 /// A message the broker returned because it could not be routed (mandatory publish).

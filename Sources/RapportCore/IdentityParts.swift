@@ -1,3 +1,4 @@
+import RapportSupport
 import Foundation
 
 /// A company name reduced to its distinctive core: 北京华信科技有限公司, 华信科技(北京)有限公司 and 华信 all

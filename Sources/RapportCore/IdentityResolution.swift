@@ -1,3 +1,5 @@
+import RapportSupport
+
 /// A person as any channel describes them, for identity resolution.
 public struct PersonRecord: Sendable, Hashable {
     public var id: String

@@ -1,3 +1,4 @@
+import RapportSupport
 import Foundation
 
 /// The identity keys a submission can be matched on, e.g. `phone:+8613800138000`, `email:a@b.cn`.

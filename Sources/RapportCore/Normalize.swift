@@ -1,3 +1,4 @@
+import RapportSupport
 import Foundation
 
 /// Canonical forms for contact data, so that the same person typed two ways compares equal.

@@ -1,3 +1,4 @@
+import RapportSupport
 import Foundation
 
 /// A lead pool's claim rules.

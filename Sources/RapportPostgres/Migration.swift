@@ -1,3 +1,4 @@
+import RapportSupport
 /// One versioned schema change: SQL to apply it and SQL to undo it.
 ///
 /// Versions order migrations and identify them in the migrations table; names are for
@@ -33,6 +34,6 @@ public struct Migration: Sendable, Hashable {
 
     /// The checksum stored for ``up``: 64-bit FNV-1a of its UTF-8 bytes, as 16 hex digits.
     internal var checksum: String {
-        FNV1a.hex(self.up)
+        StableHash.fnv1aHex(self.up)
     }
 }

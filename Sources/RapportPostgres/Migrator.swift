@@ -1,3 +1,4 @@
+import RapportSupport
 public import Foundation
 
 /// Applies and rolls back ``Migration``s, recording them in a table.
@@ -325,7 +326,7 @@ public struct Migrator: Sendable {
             let schema = try connection.query("SELECT current_schema() AS schema").first?["schema"] ?? ""
             qualified = schema + "." + self.table
         }
-        let key = Int64(bitPattern: FNV1a.hash("rapport.migrator:" + qualified))
+        let key = Int64(bitPattern: StableHash.fnv1a("rapport.migrator:" + qualified))
         try connection.query("SELECT pg_advisory_lock($1::bigint)", [key])
         defer {
             if connection.isConnected {

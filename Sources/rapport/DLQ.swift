@@ -2,8 +2,14 @@ import ArgumentParser
 import Foundation
 import RapportAMQP
 import RapportCore
+import RapportSupport
 import RapportPostgres
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 struct DLQ: ParsableCommand {
     static let configuration = CommandConfiguration(

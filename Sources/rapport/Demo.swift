@@ -2,8 +2,14 @@ import ArgumentParser
 import Foundation
 import RapportAMQP
 import RapportCore
+import RapportSupport
 import RapportPostgres
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,13 +52,13 @@ struct Stats: ParsableCommand {
     func run() throws {
         let db = try PGConnection(try self.global.settings().postgresURL)
         defer { db.close() }
-        func n(_ sql: String) throws -> Int { try db.query(sql).first?.decode("n") ?? 0 }
-        print("leads:                  \(try n("select count(*)::int8 as n from leads"))")
-        print("messages accepted:      \(try n("select count(*)::int8 as n from inbound_ledger"))")
-        print("  created a lead:       \(try n("select count(*)::int8 as n from inbound_ledger where outcome = 'created'"))")
-        print("  merged into a lead:   \(try n("select count(*)::int8 as n from inbound_ledger where outcome = 'merged'"))")
-        print("  matched a customer:   \(try n("select count(*)::int8 as n from inbound_ledger where customer_id is not null"))")
-        print("events published:       \(try n("select count(*)::int8 as n from outbox where published_at is not null")) (pending \(try n("select count(*)::int8 as n from outbox where published_at is null")))")
+        let s = try IngestStats.read(db)
+        print("leads:                  \(s.leads)")
+        print("messages accepted:      \(s.accepted)")
+        print("  created a lead:       \(s.created)")
+        print("  merged into a lead:   \(s.merged)")
+        print("  matched a customer:   \(s.matchedCustomer)")
+        print("events published:       \(s.eventsPublished) (pending \(s.eventsPending))")
         print("dead letters by reason:")
         let rows = try DeadLetterAdmin(db: db).counts()
         if rows.isEmpty { print("  (none)") }

@@ -1,9 +1,15 @@
 import ArgumentParser
 import Foundation
-import Monitor
+import RapportMonitor
 import RapportAMQP
 import RapportCore
-import Workers
+import RapportSupport
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 struct HWCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,7 +25,7 @@ struct HWCheck: ParsableCommand {
     func run() throws {
         let settings = try self.global.settings()
         let vhost = (try? AMQPConnection.Configuration(url: settings.amqpURL))?.vhost ?? "/"
-        var checks = HealthChecks.standard(settings: settings, vhost: vhost)
+        var checks = HealthChecks.standard(managementURL: settings.managementURL, vhost: vhost, postgresURL: settings.postgresURL)
         if let mb = self.memtest { checks.append(MemorySelfTest(megabytes: mb)) }
         if let dir = self.speedtest { checks.append(DiskSpeedTest(directory: dir, megabytes: self.speedtestMb)) }
         if let path = self.scan { checks.append(SurfaceScan(path: path)) }

@@ -1,9 +1,13 @@
 import ArgumentParser
-import Connectors
+import RapportDecoding
 import Foundation
 import RapportAMQP
 import RapportPostgres
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportAdmin
+import RapportTesting
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,12 @@
 import ArgumentParser
 import Foundation
 import RapportPostgres
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 struct Ledger: ParsableCommand {
     static let configuration = CommandConfiguration(

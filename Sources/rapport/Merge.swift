@@ -1,7 +1,12 @@
 import ArgumentParser
 import Foundation
 import RapportPostgres
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,15 +51,9 @@ struct Review: ParsableCommand {
         func run() throws {
             let db = try PGConnection(try self.global.settings().postgresURL)
             defer { db.close() }
-            let rows = try db.query(
-                """
-                select c.id, c.lead_id, c.candidate_lead_id, c.score, c.reasons::text as reasons,
-                       a.name as lead_name, b.name as candidate_name
-                from duplicate_candidates c left join leads a on a.id = c.lead_id left join leads b on b.id = c.candidate_lead_id
-                where c.status = 'open' order by c.id desc limit $1
-                """, [self.limit])
+            let rows = try IdentityCommands(db: db).openCandidates(limit: self.limit)
             for r in rows {
-                print("\(r["id"] ?? "")\t\(r["score"] ?? "")\t\(r["lead_id"] ?? "") \(r["lead_name"] ?? "-") ~ \(r["candidate_lead_id"] ?? "") \(r["candidate_name"] ?? "-")\t\(r["reasons"] ?? "")")
+                print("\(r.id)\t\(r.score ?? "")\t\(r.lead) \(r.leadName ?? "-") ~ \(r.candidateLead) \(r.candidateName ?? "-")\t\(r.reasons ?? "")")
             }
             print("\(rows.count) open candidate(s); decide with: rapport review decide ID --merge | --dismiss")
         }

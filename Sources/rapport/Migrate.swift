@@ -1,7 +1,12 @@
 import ArgumentParser
 import Foundation
 import RapportPostgres
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,13 +63,7 @@ struct Restore: ParsableCommand {
 
     func run() throws {
         if self.createDatabase {
-            guard var c = URLComponents(string: self.into), let name = c.path.split(separator: "/").last.map(String.init) else {
-                throw CLIError("--into is a postgresql:// URL naming the database")
-            }
-            c.path = "/postgres"
-            let admin = try PGConnection(c.string!)
-            defer { admin.close() }
-            try admin.execute("create database \"\(name.replacingOccurrences(of: "\"", with: ""))\"")
+            try Backup.createDatabase(named: self.into)
         }
         FileHandle.standardError.write("restoring…\n".data(using: .utf8)!)
         let differ = try Backup.restore(URL(fileURLWithPath: self.file), into: self.into)

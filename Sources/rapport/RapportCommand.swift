@@ -3,7 +3,12 @@ import Foundation
 import Logging
 import RapportAMQP
 import RapportPostgres
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 @main
 struct RapportCommand: AsyncParsableCommand {

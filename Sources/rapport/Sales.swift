@@ -1,8 +1,14 @@
 import ArgumentParser
 import Foundation
 import RapportCore
+import RapportSupport
 import RapportPostgres
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 /// The admin's side of the sales commands: the same code the command messages call.
 extension GlobalOptions {
@@ -56,21 +62,12 @@ struct Pool: ParsableCommand {
         func run() throws {
             let db = try self.global.database()
             defer { db.close() }
-            for p in try db.query(
-                """
-                select p.id, p.max_per_claim, p.max_per_day, p.max_held, p.reclaim_bar_days,
-                       (select count(*) from leads l where l.pool_id = p.id and l.owner is null and l.merged_into is null) as waiting
-                from lead_pools p order by p.id
-                """) {
-                print("pool \(p["id"] ?? ""): \(p["waiting"] ?? "0") waiting; per claim \(p["max_per_claim"] ?? ""), per day \(p["max_per_day"] ?? ""), held \(p["max_held"] ?? ""), re-claim bar \(p["reclaim_bar_days"] ?? "") days")
+            let (pools, reps) = try LeadPool(db: db).overview()
+            for p in pools {
+                print("pool \(p.id): \(p.waiting) waiting; per claim \(p.maxPerClaim), per day \(p.maxPerDay), held \(p.maxHeld), re-claim bar \(p.reclaimBarDays) days")
             }
-            for r in try db.query(
-                """
-                select r.id, r.name, r.team_id, r.active, r.capacity,
-                       (select count(*) from leads l where l.owner = r.id and l.merged_into is null) as held
-                from reps r order by r.id
-                """) {
-                print("rep \(r["id"] ?? "") (\(r["name"] ?? "")) team \(r["team_id"] ?? "-") \(r["active"] == "t" ? "active" : "INACTIVE"): holds \(r["held"] ?? "0") of \(r["capacity"] ?? "")")
+            for r in reps {
+                print("rep \(r.id) (\(r.name ?? "")) team \(r.team ?? "-") \(r.active ? "active" : "INACTIVE"): holds \(r.held) of \(r.capacity)")
             }
         }
     }
@@ -139,15 +136,8 @@ struct Pool: ParsableCommand {
         func run() throws {
             let db = try self.global.database()
             defer { db.close() }
-            try db.query(
-                """
-                insert into lead_pools (id, name, max_per_claim, max_per_day, max_held, reclaim_bar_days, auto_assign_team)
-                values ($1, $1, coalesce($2, 20), coalesce($3, 100), coalesce($4, 200), coalesce($5, 7), nullif($6, ''))
-                on conflict (id) do update set max_per_claim = coalesce($2, lead_pools.max_per_claim),
-                    max_per_day = coalesce($3, lead_pools.max_per_day), max_held = coalesce($4, lead_pools.max_held),
-                    reclaim_bar_days = coalesce($5, lead_pools.reclaim_bar_days),
-                    auto_assign_team = case when $6::text is null then lead_pools.auto_assign_team else nullif($6, '') end
-                """, [self.pool, self.maxPerClaim, self.maxPerDay, self.maxHeld, self.reclaimBarDays, self.autoAssignTeam])
+            try LeadPool(db: db).savePool(id: self.pool, maxPerClaim: self.maxPerClaim, maxPerDay: self.maxPerDay, maxHeld: self.maxHeld,
+                                          reclaimBarDays: self.reclaimBarDays, autoAssignTeam: self.autoAssignTeam)
             print("pool \(self.pool) saved")
         }
     }
@@ -181,7 +171,7 @@ struct FollowUp: ParsableCommand {
     }
 
     static func time(_ s: String) throws -> Date {
-        try CommandEnvelope.parseTime(s).orThrow(CLIError("not an ISO 8601 time with offset: \(s)"))
+        try ISO8601.date(s).orThrow(CLIError("not an ISO 8601 time with offset: \(s)"))
     }
 
     struct Plan: ParsableCommand {
@@ -246,7 +236,7 @@ struct FollowUp: ParsableCommand {
             let list = try FollowUps(db: db).overdue(rep: self.rep)
             for o in list {
                 let subject = o.lead.map { "lead \($0.uuidString.lowercased())" } ?? o.customer.map { "customer \($0.uuidString.lowercased())" } ?? ""
-                print("\(o.rep)\tplan \(o.plan)\t\(o.kind)\tdue \(LeadStore.iso(o.dueAt))\t\(subject)\t\(o.note ?? "")")
+                print("\(o.rep)\tplan \(o.plan)\t\(o.kind)\tdue \(ISO8601.string(o.dueAt))\t\(subject)\t\(o.note ?? "")")
             }
             print("\(list.count) overdue")
         }

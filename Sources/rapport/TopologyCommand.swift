@@ -2,7 +2,13 @@ import ArgumentParser
 import Foundation
 import RapportAMQP
 import RapportCore
-import Workers
+import RapportSupport
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 struct TopologyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

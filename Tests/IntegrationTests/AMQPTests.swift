@@ -1,8 +1,14 @@
 import Foundation
 import RapportAMQP
 import RapportCore
+import RapportSupport
 import Testing
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 /// The rabbitmq-c wrapper against a live broker.
 @Suite(.enabled(if: liveServers, "set RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run broker tests"))

@@ -1,9 +1,15 @@
 import Foundation
 import RapportAMQP
 import RapportCore
+import RapportSupport
 import RapportPostgres
 import Testing
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 /// Ad-platform leads through the `ads` queue: mapped by connector, deduplicated by the platform's lead id.
 @Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run ads integration tests"))
@@ -22,13 +28,14 @@ struct AdsIntegrationTests {
     func resentWebhooksCreateNothingNewAndWrongKeysAreRefused() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
-        let ads = AdsDecoder(connectorsDirectory: TestEnvironment.repoRoot.appendingPathComponent("connectors").path,
-                             googleAdsKey: "rapport-demo-key", maxBodyBytes: 65_536)
+        var s = env.settings
+        s.googleAdsKey = "rapport-demo-key"
+        (s.prefetch, s.batchSize, s.batchWaitMilliseconds) = (20, 10, 5)
+        let ads = try InboundRoutes.load(connectorsDirectory: s.connectorsPath)
+            .decoder(queue: "rapport.inbound.ads", channel: "ads", maxBodyBytes: 65_536, sharedKeys: s.connectorKeys)
         #expect(ads.unavailable.isEmpty, "\(ads.unavailable)")
-        let consumer = IngestConsumer(settings: env.settings, topology: env.topology, options: .init(
-            queue: "rapport.inbound.ads", decoder: ads, prefetch: 20, batchSize: 10, batchWait: .milliseconds(5)),
-            logger: quietLogger)
-        let workers = env.startWorkers(ingest: consumer)
+        let consumer = try env.ingestConsumer(queue: "rapport.inbound.ads", decoder: ads, settings: s)
+        let workers = try env.startWorkers(ingest: consumer)
         defer { workers.stop() }
 
         let google = try Self.sample("google-ads/sample.json")
@@ -46,7 +53,7 @@ struct AdsIntegrationTests {
         try await env.waitUntil("all accounted for") {
             try env.count("select count(*)::int8 as n from inbound_ledger") == 2
                 && env.count("select count(*)::int8 as n from dead_letters") == 2
-                && (consumer.counters.snapshot["duplicate_message"] ?? 0) == 1
+                && (consumer.handler.counters.snapshot["duplicate_message"] ?? 0) == 1
         }
         #expect(try env.count("select count(*)::int8 as n from inbound_ledger where message_id like 'google-ads:%'") == 1)
         #expect(try env.count("select count(*)::int8 as n from inbound_ledger where message_id = 'facebook-lead-ads:1183264412345678'") == 1)

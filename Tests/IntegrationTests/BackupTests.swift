@@ -1,7 +1,12 @@
 import Foundation
 import RapportPostgres
 import Testing
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 @Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run backup integration tests"))
 struct BackupIntegrationTests {
@@ -19,7 +24,7 @@ struct BackupIntegrationTests {
     func backupRestoresIntoANewDatabaseWithTheSameRowCounts() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
-        let workers = env.startWorkers()
+        let workers = try env.startWorkers()
         defer { workers.stop() }
         try env.publish((0..<6).map { DemoData.webForm($0 % 4, run: "bk", messageID: "bk-\($0)") })
         try await env.waitUntil("ingested") { try env.count("select count(*)::int8 as n from inbound_ledger") == 6 }

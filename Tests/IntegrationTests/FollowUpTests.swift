@@ -1,9 +1,15 @@
 import Foundation
 import RapportCore
+import RapportSupport
 import RapportPostgres
 import Synchronization
 import Testing
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 /// A clock the test moves by hand.
 final class TestClock: Sendable {
@@ -34,7 +40,7 @@ struct FollowUpIntegrationTests {
             let later = try f.plan(.lead(lead), rep: "li", kind: .message, dueAt: t0 + 20, note: nil, actor: "t")
 
             let clock = TestClock(t0)
-            let scheduler = FollowUpScheduler(settings: env.settings, logger: quietLogger, lateAfter: 60, clock: { clock.read() })
+            let scheduler = FollowUpScheduler(configuration: .init(lateAfter: 60), clock: { clock.read() })
             #expect(try scheduler.fireDue(db) == 1)
             #expect(try Self.reminders(env).map(\.plan) == [Int(missed)])
             #expect(try Self.reminders(env).first?.late == "true")
@@ -43,7 +49,7 @@ struct FollowUpIntegrationTests {
             clock.advance(0.2)
             #expect(try scheduler.fireDue(db) == 1)
             // A second scheduler (or this one restarted) finds nothing left to send.
-            let other = FollowUpScheduler(settings: env.settings, logger: quietLogger, clock: { clock.read() })
+            let other = FollowUpScheduler(clock: { clock.read() })
             #expect(try other.fireDue(db) == 0)
             clock.advance(30)
             #expect(try other.fireDue(db) == 1)
@@ -78,9 +84,10 @@ struct FollowUpIntegrationTests {
                 """
                 insert into followup_plans (lead_id, rep_id, kind, due_at)
                 select $1::uuid, 'li', 'call', $2::timestamptz + make_interval(secs => g / 1000.0) from generate_series(1, 2000) g
-                """, [lead.uuidString.lowercased(), LeadStore.iso(start)])
-            let a = FollowUpScheduler(settings: env.settings, logger: quietLogger, batchSize: 100)
-            let b = FollowUpScheduler(settings: env.settings, logger: quietLogger, batchSize: 100)
+                """, [lead.uuidString.lowercased(), ISO8601.string(start)])
+            let registry = try env.registry()
+            let a = registry.periodic("scheduler", FollowUpScheduler(configuration: .init(batchSize: 100)))
+            let b = registry.periodic("scheduler", FollowUpScheduler(configuration: .init(batchSize: 100)))
             let stopA = StopSignal(), stopB = StopSignal()
             let group = DispatchGroup()
             for (s, stop) in [(a, stopA), (b, stopB)] {
@@ -90,7 +97,7 @@ struct FollowUpIntegrationTests {
             // Stop one halfway and start it again: a restart.
             try await Task.sleep(for: .seconds(1))
             stopA.set()
-            let c = FollowUpScheduler(settings: env.settings, logger: quietLogger, batchSize: 100)
+            let c = registry.periodic("scheduler", FollowUpScheduler(configuration: .init(batchSize: 100)))
             let stopC = StopSignal()
             group.enter()
             Thread.detachNewThread { c.run(index: 0, stop: stopC); group.leave() }

@@ -1,10 +1,15 @@
-import Connectors
+import RapportDecoding
 import Foundation
 import RapportAMQP
 import RapportCore
+import RapportSupport
 import RapportPostgres
 import Testing
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportAdmin
+import RapportTesting
 
 /// `rapport import` end to end: file → broker → workers → ledger, on a real RabbitMQ and PostgreSQL.
 @Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run import integration tests"))
@@ -34,16 +39,11 @@ struct ImportIntegrationTests {
         let path = try Self.writeGBKFile()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let mapping = try ChannelMapping(contentsOfFile: Self.mappingPath)
-        let workers = env.startWorkers(ingest: {
+        let workers = try env.startWorkers(ingest: {
             var s = env.settings
             s.maxBodyBytes = 65_536
-            let c = IngestConsumer(settings: s, topology: env.topology, options: .init(
-                queue: "rapport.inbound.import", decoder: {
-                    var d = WebFormDecoder(channel: "import")
-                    d.acceptsOtherIdentity = true
-                    return d
-                }(), prefetch: 200, batchSize: 100, batchWait: .milliseconds(5)), logger: quietLogger)
-            return c
+            (s.prefetch, s.batchSize, s.batchWaitMilliseconds) = (200, 100, 5)
+            return try env.ingestConsumer(queue: "rapport.inbound.import", settings: s)
         }())
         defer { workers.stop() }
 

@@ -1,9 +1,15 @@
 import Foundation
 import RapportAMQP
 import RapportCore
+import RapportSupport
 import RapportPostgres
 import Testing
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 /// Web-form ingest end to end on a real RabbitMQ and PostgreSQL: every message accounted for,
 /// idempotency, outages, crashes, dead letters and replay.
@@ -32,7 +38,7 @@ struct IngestIntegrationTests {
 
         let people = 40, dupes = 15, bad = 12
         try env.publish(DemoData.webForms(people: people, duplicates: dupes, malformed: bad, run: "t1"))
-        let workers = env.startWorkers()
+        let workers = try env.startWorkers()
         defer { workers.stop() }
 
         try await env.waitUntil("all messages accounted for") {
@@ -89,7 +95,7 @@ struct IngestIntegrationTests {
         let bad = [0, 1, 3, 4, 5].map { DemoData.malformed($0, run: "t2") }
         let messages = DemoData.webForms(people: 30, duplicates: 10, malformed: 0, run: "t2") + bad
         try env.publish(messages)
-        let workers = env.startWorkers()
+        let workers = try env.startWorkers()
         defer { workers.stop() }
         try await env.waitUntil("first pass") {
             try env.count("select count(*)::int8 as n from inbound_ledger") == 40
@@ -117,7 +123,7 @@ struct IngestIntegrationTests {
     func databaseOutageLosesNothing() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
-        let workers = env.startWorkers()
+        let workers = try env.startWorkers()
         defer { workers.stop() }
         let first = (0..<600).map { DemoData.webForm($0, run: "t3", messageID: "t3-\($0)") }
         let second = (600..<1200).map { DemoData.webForm($0, run: "t3", messageID: "t3-\($0)") }
@@ -154,7 +160,7 @@ struct IngestIntegrationTests {
                 messages.append(DemoData.webForm(i, run: "t9", messageID: "t9-\(round)-\(i)", phoneStyle: round))
             }
         }
-        let consumers = (0..<3).map { _ in env.ingestConsumer() }
+        let consumers = try (0..<3).map { _ in try env.ingestConsumer() }
         let workers = RunningWorkers(
             loops: consumers.enumerated().map { i, c in { c.run(index: i, stop: $0) } }, counters: IngestCounters())
         defer { workers.stop() }
@@ -166,14 +172,14 @@ struct IngestIntegrationTests {
         #expect(try env.count("select count(*)::int8 as n from inbound_ledger where outcome = 'created'") == people)
         #expect(try env.count("select count(*)::int8 as n from lead_touches") == 3 * people)
         // Every consumer took part, or the test proved nothing about concurrency.
-        for c in consumers { #expect((c.counters.snapshot["batches"] ?? 0) > 0) }
+        for c in consumers { #expect((c.handler.counters.snapshot["batches"] ?? 0) > 0) }
     }
 
     @Test(.timeLimit(.minutes(2)))
     func brokerClosingTheConnectionIsSurvived() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
-        let workers = env.startWorkers()
+        let workers = try env.startWorkers()
         defer { workers.stop() }
         try env.publish((0..<300).map { DemoData.webForm($0, run: "t8", messageID: "t8-\($0)") })
         try await env.waitUntil("first part") { try env.count("select count(*)::int8 as n from inbound_ledger") == 300 }
@@ -254,7 +260,7 @@ struct IngestIntegrationTests {
         defer { env.tearDown() }
         var small = env.settings
         small.maxBodyBytes = 300
-        let tooSmall = env.startWorkers(ingest: env.ingestConsumer(settings: small))
+        let tooSmall = try env.startWorkers(ingest: try env.ingestConsumer(settings: small))
         try env.publish([DemoData.webForm(1, run: "t6", messageID: "t6-big", bodyPadding: 600),
                          DemoData.malformed(1, run: "t6")])
         try await env.waitUntil("two dead letters") { try env.count("select count(*)::int8 as n from dead_letters") == 2 }
@@ -269,7 +275,7 @@ struct IngestIntegrationTests {
         // …the limit is raised, and the dead letter is replayed.
         var fixed = env.settings
         fixed.maxBodyBytes = 65_536
-        let workers = env.startWorkers(ingest: env.ingestConsumer(settings: fixed))
+        let workers = try env.startWorkers(ingest: try env.ingestConsumer(settings: fixed))
         defer { workers.stop() }
         let publisher = try env.amqp(name: "replayer")
         defer { publisher.close() }
@@ -322,7 +328,7 @@ struct IngestIntegrationTests {
             }
             return try conn.declareQueue("rapport.inbound.ads", passive: true).messages == 0 && deliveries > 1
         }
-        let workers = env.startWorkers()
+        let workers = try env.startWorkers()
         defer { workers.stop() }
         try await env.waitUntil("archived") { try env.count("select count(*)::int8 as n from dead_letters") == 1 }
         let db = try env.db()
@@ -334,43 +340,5 @@ struct IngestIntegrationTests {
         let detail = try #require(try DeadLetterAdmin(db: db).show(dl.id))
         #expect(detail.headers.objectValue?["x-death"] != nil)
         #expect(deliveries == 6)  // x-delivery-limit 5: the sixth delivery was the last
-    }
-}
-
-/// `rapport run --only ingest` as a child process, for crash and signal tests.
-final class WorkerProcess: @unchecked Sendable {
-    let process = Process()
-
-    init(env: TestEnvironment) throws {
-        let bin = ProcessInfo.processInfo.environment["RAPPORT_BIN"]
-            ?? TestEnvironment.repoRoot.appendingPathComponent(".build/debug/rapport").path
-        self.process.executableURL = URL(fileURLWithPath: bin)
-        self.process.arguments = ["run", "--only", "ingest"]
-        var e = ProcessInfo.processInfo.environment
-        e["RAPPORT_AMQP_URL"] = env.settings.amqpURL
-        e["RAPPORT_PG_URL"] = env.settings.postgresURL
-        e["RAPPORT_TOPOLOGY"] = env.settings.topologyPath
-        e["RAPPORT_BATCH_SIZE"] = String(env.settings.batchSize)
-        e["RAPPORT_PREFETCH"] = String(env.settings.prefetch)
-        e["RAPPORT_LOG_LEVEL"] = "warning"
-        e["RAPPORT_METRICS_PORT"] = "0"  // several of these run at once
-        self.process.environment = e
-        self.process.standardOutput = FileHandle.nullDevice
-        try self.process.run()
-    }
-
-    func kill9() {
-        kill(self.process.processIdentifier, SIGKILL)
-        self.process.waitUntilExit()
-    }
-
-    /// SIGTERM and wait; returns the exit status.
-    @discardableResult
-    func terminate() -> Int32 {
-        if self.process.isRunning {
-            kill(self.process.processIdentifier, SIGTERM)
-            self.process.waitUntilExit()
-        }
-        return self.process.terminationStatus
     }
 }

@@ -1,9 +1,15 @@
 import Foundation
 import RapportAMQP
 import RapportCore
+import RapportSupport
 import RapportPostgres
 import Testing
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 /// Manual merge and unmerge on the real database.
 @Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run merge integration tests"))
@@ -20,7 +26,7 @@ struct MergeIntegrationTests {
     func mergeMovesEverythingAndUnmergeRestoresIt() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
-        let workers = env.startWorkers()
+        let workers = try env.startWorkers()
         defer { workers.stop() }
         try env.publish([DemoData.webForm(1, run: "m", messageID: "m-1"), DemoData.webForm(2, run: "m", messageID: "m-2"),
                          DemoData.webForm(1, run: "m", messageID: "m-3", phoneStyle: 1)])
@@ -76,7 +82,7 @@ struct CommandIntegrationTests {
     func commandsMergeUnmergeAndReviewOnceEach() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
-        let workers = env.startWorkers(commands: true)
+        let workers = try env.startWorkers(commands: true)
         defer { workers.stop() }
         try env.publish([DemoData.webForm(1, run: "c", messageID: "c-1"), DemoData.webForm(2, run: "c", messageID: "c-2")])
         try await env.waitUntil("ingested") { try env.count("select count(*)::int8 as n from inbound_ledger") == 2 }

@@ -1,10 +1,16 @@
 import Foundation
-import Monitor
+import RapportMonitor
 import Prometheus
 import RapportAMQP
 import RapportCore
+import RapportSupport
 import Testing
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 /// swift-metrics is bootstrapped once per process.
 let testRegistry: PrometheusCollectorRegistry = MetricsServer.bootstrap()
@@ -18,11 +24,11 @@ struct MetricsIntegrationTests {
         defer { env.tearDown() }
         var settings = env.settings
         settings.metricsPort = Int.random(in: 20_000..<40_000)
-        let server = MetricsServer(settings: settings, registry: registry)
+        let server = MetricsServer(port: settings.metricsPort, connections: try settings.connections(), registry: registry, logger: quietLogger)
         let stop = StopSignal(), done = DispatchSemaphore(value: 0)
         Thread.detachNewThread { server.run(index: 0, stop: stop); done.signal() }
         defer { stop.set(); done.wait() }
-        let workers = env.startWorkers()
+        let workers = try env.startWorkers()
         defer { workers.stop() }
         try env.publish((0..<3).map { DemoData.webForm($0, run: "met", messageID: "met-\($0)") }
                         + [InboundMessage(routingKey: "inbound.webform.site", body: Array("not json".utf8),
@@ -48,7 +54,7 @@ struct MetricsIntegrationTests {
         var broken = settings
         broken.postgresURL = "postgresql://rapport:rapport@127.0.0.1:1/nowhere?connect_timeout=2"
         broken.metricsPort = settings.metricsPort + 1
-        let down = MetricsServer(settings: broken, registry: registry)
+        let down = MetricsServer(port: broken.metricsPort, connections: try broken.connections(), registry: registry, logger: quietLogger)
         let health = down.healthy()
         #expect(!health.ok && health.detail.hasPrefix("database:"))
     }

@@ -1,10 +1,16 @@
 import Foundation
 import Logging
-import Monitor
+import RapportMonitor
 import RapportAMQP
 import RapportCore
+import RapportSupport
 import Testing
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 @Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run monitor integration tests"))
 struct MonitorIntegrationTests {
@@ -21,8 +27,12 @@ struct MonitorIntegrationTests {
         settings.thresholds = ["queue_ready": Threshold(critical: 5), "queue_consumers": Threshold()]
         var silent = quietLogger
         silent.logLevel = .critical  // the alerts it logs are what this test asserts on the broker
-        let monitor = MonitorService(settings: settings, logger: silent,
-                                     checks: [BrokerCheck(managementURL: settings.managementURL, vhost: env.name)], interval: .milliseconds(200))
+        var configuration = settings.monitorConfiguration
+        configuration.interval = .milliseconds(200)
+        let monitor = PeriodicJobRunner(
+            name: "monitor", job: MonitorService(configuration: configuration, checks: [BrokerCheck(managementURL: settings.managementURL, vhost: env.name)],
+                                                 logger: silent),
+            connections: try settings.connections(), logger: silent)
 
         let conn = try env.amqp(name: "ops-subscriber")
         defer { conn.close() }

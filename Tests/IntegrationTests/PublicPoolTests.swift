@@ -1,8 +1,14 @@
 import Foundation
 import RapportCore
+import RapportSupport
 import RapportPostgres
 import Testing
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 @Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run public-pool integration tests"))
 struct PublicPoolIntegrationTests {

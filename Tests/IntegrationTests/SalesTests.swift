@@ -1,10 +1,16 @@
 import Foundation
 import RapportAMQP
 import RapportCore
+import RapportSupport
 import RapportPostgres
 import Synchronization
 import Testing
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportAdmin
+import RapportTesting
 
 /// The lead pool on the real database and broker: claim rules, the re-claim bar, assignment, the
 /// concurrency case and the command messages.
@@ -50,7 +56,7 @@ struct SalesIntegrationTests {
         #expect(first.limitedBy == "max_per_claim")
         let second = try pool.claim(rep: "li", count: 5, actor: "test")
         #expect(second.leads.count == 1 && second.limitedBy == "max_held")  // holds 6 now
-        #expect(throws: SalesError("limit_reached", "")) {
+        #expect(throws: SalesError(.limitReached, "")) {
             do { _ = try pool.claim(rep: "li", count: 1, actor: "test") } catch let e as SalesError { throw SalesError(e.code, "") }
         }
 
@@ -100,7 +106,7 @@ struct SalesIntegrationTests {
     func anAutoAssigningPoolHandsNewLeadsToItsTeam() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
-        let workers = env.startWorkers()
+        let workers = try env.startWorkers()
         defer { workers.stop() }
         let db = try env.db()
         defer { db.close() }
@@ -165,7 +171,7 @@ struct SalesIntegrationTests {
     func commandsAnswerOnReplyToOncePerMessageID() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
-        let workers = env.startWorkers(commands: true)
+        let workers = try env.startWorkers(commands: true)
         defer { workers.stop() }
         let db = try env.db()
         defer { db.close() }
@@ -228,7 +234,7 @@ struct OwnerWarningIntegrationTests {
     func duplicatesOfAnOwnedLeadGoToItsOwnerWithAWarning() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
-        let workers = env.startWorkers()
+        let workers = try env.startWorkers()
         defer { workers.stop() }
         try env.publish([Self.form("o-1", #""name": "张伟", "phone": "13812345678", "email": "zw@huaxin.cn", "company": "北京华信科技有限公司""#)])
         try await env.waitUntil("first lead") { try env.count("select count(*)::int8 as n from inbound_ledger") == 1 }

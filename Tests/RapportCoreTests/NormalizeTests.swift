@@ -1,5 +1,6 @@
 import Foundation
-import RapportCore
+@testable import RapportCore
+import RapportSupport
 import Testing
 
 @Suite("Normalize.phone")
@@ -213,5 +214,18 @@ struct NormalizeNameTextTests {
         #expect(Normalize.text(nil) == nil)
         #expect(Normalize.text("") == nil)
         #expect(Normalize.text("\n\u{3000} ") == nil)
+    }
+}
+
+@Suite struct NFKCTests {
+    @Test func nfkcFastPathAgreesWithFoundation() {
+        let samples = ["张伟", "Zhang Wei", "上海星河科技有限公司", "１３８", "Ｚｈａｎｇ", "张　伟", "㈱", "ﬁne", "A\u{0301}",
+                       "北京市朝阳区建国路88号", "想了解报价，请联系我。", "a\u{200B}b", "\u{F900}"]
+        for s in samples where Normalize.isNFKCStable(s) {
+            #expect(s == s.precomposedStringWithCompatibilityMapping, "\(s)")
+        }
+        #expect(Normalize.isNFKCStable("上海星河科技有限公司 Acme"))
+        #expect(!Normalize.isNFKCStable("１３８"))
+        #expect(!Normalize.isNFKCStable("张　伟"))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RapportCore
+import RapportSupport
 import Testing
 
 struct PipelineMathTests {
@@ -39,37 +40,5 @@ struct PipelineMathTests {
             try PaymentPlan.validate([Installment(dueOn: "2027-02-30", amount: 1)], amount: 1, startsOn: "2027-01-01", endsOn: "2027-12-31")
         }
         #expect(Money.parse("1e5") == nil && Money.parse("1,000") == nil && Money.parse("") == nil)
-    }
-
-    static func decode(_ key: String, _ body: String) -> Result<(SalesCommand, actor: String), InboundRejection> {
-        SalesCommand.decode(InboundEnvelope(exchange: "rapport.commands", routingKey: key, messageID: "m",
-                                            contentType: "application/json", body: Array(body.utf8)))
-    }
-
-    @Test func pipelineCommandsDecodeAndNameTheFailingLine() throws {
-        let opp = "6f1c2a9e-0000-4000-8000-000000000001"
-        let q = try Self.decode("quote.create", #"{"opportunity_id": "\#(opp)", "lines": [{"product": "席位", "quantity": 50, "unit_price": "1800.00"}, {"product": "实施", "quantity": 1, "unit_price": 10000, "discount_pct": 20}], "tax_rate": 0.06, "actor": "li"}"#).get().0
-        #expect(q == .createQuote(opportunity: UUID(uuidString: opp)!, lines: [
-            QuoteLine(product: "席位", quantity: 50, unitPrice: Self.d("1800")),
-            QuoteLine(product: "实施", quantity: 1, unitPrice: 10000, discountPercent: 20)], discount: 0, taxRate: Self.d("0.06"), validUntil: nil))
-        guard case .failure(let bad) = Self.decode("quote.create", #"{"opportunity_id": "\#(opp)", "lines": [{"product": "a", "quantity": 1, "unit_price": 1}, {"product": "b", "quantity": "lots", "unit_price": 1}], "actor": "li"}"#) else {
-            Issue.record("accepted"); return
-        }
-        #expect(bad.field == "lines[1].quantity")
-        guard case .failure(let date) = Self.decode("contract.create", #"{"order_id": "\#(opp)", "number": "HT-1", "starts_on": "2026-13-01", "ends_on": "2027-01-01", "payments": [{"due_on": "2026-12-01", "amount": 1}], "actor": "li"}"#) else {
-            Issue.record("accepted"); return
-        }
-        #expect(date.field == "starts_on")
-    }
-
-    @Test func everyCommandRoutingKeyIsBoundToItsQueue() throws {
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("topology/rapport.json")
-        let t = try Topology.parse(Array(try Data(contentsOf: file)))
-        func keys(_ queue: String) -> Set<String> {
-            Set(t.bindings.filter { $0.source == "rapport.commands" && $0.destination == queue }.map(\.routingKey))
-        }
-        #expect(keys("rapport.commands.sales") == Set(SalesCommand.routingKeys))
-        #expect(keys("rapport.commands.identity") == Set(IdentityCommand.routingKeys))
     }
 }

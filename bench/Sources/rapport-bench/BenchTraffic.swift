@@ -1,5 +1,9 @@
 import Foundation
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportTesting
 
 /// The bench's web-form traffic: distinct people with JSON bodies of a chosen size, a fraction of
 /// repeats of earlier people (reformatted phone, upper-case email, new message id), and a fixed-width

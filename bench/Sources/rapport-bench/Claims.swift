@@ -2,7 +2,10 @@ import ArgumentParser
 import Foundation
 import RapportPostgres
 import Synchronization
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
 
 /// Lead-pool claims under contention: one claimer alone on its own pool (the same-run baseline), then
 /// N claimers at once on one pool, each claiming batches until the pool is empty. Prints claims/s and

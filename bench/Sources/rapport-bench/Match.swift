@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RapportCore
+import RapportSupport
 
 /// Runs identity resolution over a labelled data set in memory and writes clusters for `evaluate.py`.
 ///

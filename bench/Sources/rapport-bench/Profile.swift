@@ -2,8 +2,12 @@ import ArgumentParser
 import Foundation
 import RapportAMQP
 import RapportCore
+import RapportSupport
 import RapportPostgres
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
 
 #if canImport(Glibc)
 import Glibc

@@ -1,8 +1,13 @@
 import ArgumentParser
 import Foundation
 import RapportCore
+import RapportSupport
 import RapportPostgres
-import Workers
+import RapportRuntime
+import RapportServices
+import RapportStore
+import RapportDecoding
+import RapportTesting
 
 /// Time to resolve one record against a large store: seeds N people (leads with their identity and
 /// blocking keys, as LeadStore writes them), then for each probe times ``LeadStore/plan(_:now:)``

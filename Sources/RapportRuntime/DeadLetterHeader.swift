@@ -1,0 +1,20 @@
+import Foundation
+import RapportAMQP
+import RapportCore
+import RapportSupport
+import RapportPostgres
+
+/// Header names every dead letter carries, so whoever looks at one sees why.
+public enum DeadLetterHeader {
+    public static let code = "x-rapport-error-code"
+    public static let error = "x-rapport-error"
+    public static let field = "x-rapport-error-field"
+    public static let originalExchange = "x-rapport-original-exchange"
+    public static let originalRoutingKey = "x-rapport-original-routing-key"
+    public static let failedAt = "x-rapport-failed-at"
+    public static let attempts = "x-rapport-attempts"
+    /// Unique id of one dead-lettering, so the archiver stores it once even if it is redelivered.
+    public static let id = "x-rapport-dead-letter-id"
+    public static let replayedFrom = "x-rapport-replayed-from"
+    public static let deliveryCount = "x-delivery-count"
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import RapportAMQP
+import RapportCore
+import RapportSupport
+import RapportDecoding
+import RapportPostgres
+import RapportRuntime
+import RapportStore
+
+/// Ingest for one inbound queue, as a ``QueueConsumer`` handler: decode, dead-letter what can never
+/// succeed, and resolve the rest into leads in one transaction.
+public struct IngestHandler: DeliveryHandler {
+    public struct Configuration: Sendable {
+        /// The queue's channel (`inbound.<channel>.<source>`), for metrics.
+        public var channel: String
+        /// `false` for the spine's exact-key rule (same phone or email only). Defaults to `true`.
+        public var fuzzy: Bool
+
+        public init(channel: String, fuzzy: Bool = true) {
+            self.channel = channel
+            self.fuzzy = fuzzy
+        }
+    }
+
+    public let configuration: Configuration
+    let decoder: any InboundDecoder
+    let logger: Logger
+    /// What this handler has done so far.
+    public let counters: IngestCounters
+    /// Candidate profiles, shared by every consumer thread of the process.
+    public let profileCache: ProfileCache
+
+    public init(configuration: Configuration, decoder: any InboundDecoder, profileCache: ProfileCache,
+                counters: IngestCounters = IngestCounters(), logger: Logger) {
+        self.configuration = configuration
+        self.decoder = decoder
+        self.profileCache = profileCache
+        self.counters = counters
+        self.logger = logger
+    }
+
+    public func handle(_ batch: [AMQPDelivery], database db: PGConnection) throws -> DeliveryOutcome {
+        let started = ContinuousClock.now
+        var accepted: [LeadSubmission] = []
+        var acceptedDeliveries: [AMQPDelivery] = []
+        var rejected: [(delivery: AMQPDelivery, rejection: InboundRejection)] = []
+        for d in batch {
+            switch self.decoder.decode(InboundEnvelope(d)) {
+            case .success(let s):
+                accepted.append(s)
+                acceptedDeliveries.append(d)
+            case .failure(let r):
+                rejected.append((d, r))
+            }
+        }
+        let plan: LeadPlan
+        do {
+            plan = try self.store(db).ingest(accepted)
+        } catch let e as PGError where !e.isTransient && db.isConnected {
+            // Something in this batch the database refuses: find it record by record.
+            self.logger.warning("batch refused; retrying one by one", metadata: ["pg.sqlstate": "\(e.sqlState ?? "")"])
+            let (p, refused) = try self.ingestOneByOne(accepted, deliveries: acceptedDeliveries, db: db)
+            rejected.append(contentsOf: refused)
+            plan = p
+        }
+        let counters = self.counters, channel = self.configuration.channel
+        let reasons = rejected.map(\.rejection)
+        return DeliveryOutcome(deadLetters: rejected) {
+            counters.record(plan: plan, deadLettered: reasons)
+            Telemetry.ingest(plan, channel: channel, deadLettered: reasons, batchDuration: ContinuousClock.now - started)
+        }
+    }
+
+    private func store(_ db: PGConnection) -> LeadStore {
+        var store = LeadStore(connection: db, profileCache: self.profileCache)
+        store.fuzzy = self.configuration.fuzzy
+        return store
+    }
+
+    private func ingestOneByOne(_ subs: [LeadSubmission], deliveries: [AMQPDelivery],
+                                db: PGConnection) throws -> (LeadPlan, [(delivery: AMQPDelivery, rejection: InboundRejection)]) {
+        var merged = LeadPlan()
+        var refused: [(delivery: AMQPDelivery, rejection: InboundRejection)] = []
+        for (s, d) in zip(subs, deliveries) {
+            do {
+                merged.decisions.append(contentsOf: try self.store(db).ingest([s]).decisions)
+            } catch let e as PGError where !e.isTransient {
+                refused.append((d, InboundRejection(
+                    code: .storageRejected,
+                    reason: "The database refused the record: \(e.message) (SQLSTATE \(e.sqlState ?? "?")).")))
+            }
+        }
+        return (merged, refused)
+    }
+}
