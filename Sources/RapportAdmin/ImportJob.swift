@@ -12,7 +12,8 @@ import RapportPostgres
 ///
 /// Message ids are `<batch>:<line>` where the batch id comes from the file's SHA-256, so importing the
 /// same file again publishes the same ids and the ledger turns them into no-ops. Rows that do not fit the
-/// mapping never reach the queue: they go straight to the dead letters naming the file and line.
+/// mapping, and lines the reader cannot parse, never reach the queue: they go straight to the dead letters
+/// naming the file and line. So `rows` = `published` + the dead counts, one per data line.
 public struct ImportJob: Sendable {
     public var path: String
     public var source: String
@@ -63,24 +64,37 @@ public struct ImportJob: Sendable {
                 """, [batchID, self.source, fileName, sha])
         }
         var inWindow = 0
-        while let row = try Self.nextRow(reader, &report, fileName: fileName) {
+        while let next = try Self.nextRow(reader) {
             report.rows += 1
-            let messageID = "\(batchID):\(row.lineNumber)"
+            let line: Int
+            let fields: [String]
+            let decoded: Result<DecodedLead, InboundRejection>
+            switch next {
+            case .success(let row):
+                (line, fields) = (row.lineNumber, row.fields)
+                decoded = decoder.decodeRow(header: reader.header, row: row.fields, line: line, source: self.source, file: fileName)
+            case .failure(let e):
+                // A line the reader cannot parse is refused like a row the mapping refuses: dead letter, file and line.
+                (line, fields) = (e.lineNumber ?? 0, e.fields ?? [])
+                let code: RejectionCode = e.code == .badEncoding ? .badEncoding : .malformedRow
+                decoded = .failure(InboundRejection(code: code, reason: "\(fileName) line \(line): \(e.reason)"))
+            }
+            let messageID = "\(batchID):\(line)"
             var props = AMQPProperties(contentType: "application/json", messageID: messageID, appID: self.source,
                                        timestamp: Date())
             props.headers["x-rapport-import-batch"] = .string(batchID)
             props.headers["x-rapport-import-file"] = .string(fileName)
-            props.headers["x-rapport-import-line"] = .int(Int64(row.lineNumber))
-            switch decoder.decodeRow(header: reader.header, row: row.fields, line: row.lineNumber, source: self.source, file: fileName) {
+            props.headers["x-rapport-import-line"] = .int(Int64(line))
+            switch decoded {
             case .success(let lead):
                 var s = lead.submission
                 s.fields["_import_batch"] = .string(batchID)
-                s.fields["_import_line"] = .number(Double(row.lineNumber))
+                s.fields["_import_line"] = .number(Double(line))
                 try publisher.publish(exchange: "rapport.inbound", routingKey: routingKey, body: Self.body(s),
                                       properties: props, mandatory: true)
                 report.published += 1
             case .failure(let rejection):
-                let body = JSONValue.object(Dictionary(zip(reader.header, row.fields.map(JSONValue.string)),
+                let body = JSONValue.object(Dictionary(zip(reader.header, fields.map(JSONValue.string)),
                                                        uniquingKeysWith: { a, _ in a }))
                 let dl = DeadLetters.properties(props, exchange: "rapport.inbound", routingKey: routingKey,
                                                 rejection: rejection, attempts: 0, id: messageID)
@@ -108,16 +122,13 @@ public struct ImportJob: Sendable {
         return report
     }
 
-    /// The next row; a row the reader cannot decode (bad bytes, broken quoting) is reported and skipped.
-    static func nextRow(_ reader: ImportReader, _ report: inout Report, fileName: String) throws -> ImportRow? {
-        while true {
-            do {
-                return try reader.next()
-            } catch let e as ImportError where e.isRowError {
-                report.rows += 1
-                report.dead["malformed_row", default: 0] += 1
-                if report.firstErrors.count < 10 { report.firstErrors.append("\(fileName) line \(e.lineNumber ?? 0): \(e)") }
-            }
+    /// The next row, or the row error for a line the reader cannot decode (bad bytes, broken quoting);
+    /// `nil` at the end of the file.
+    static func nextRow(_ reader: ImportReader) throws -> Result<ImportRow, ImportError>? {
+        do {
+            return try reader.next().map { .success($0) }
+        } catch let e as ImportError where e.isRowError {
+            return .failure(e)
         }
     }
 
@@ -161,4 +172,11 @@ public struct ImportJob: Sendable {
         }
         return out
     }
+}
+
+extension RejectionCode {
+    /// An import line the reader could not parse, e.g. a quote never closed (`malformed_row`).
+    static let malformedRow = RejectionCode(rawValue: "malformed_row")
+    /// An import line with bytes invalid in the file's encoding (`bad_encoding`).
+    static let badEncoding = RejectionCode(rawValue: "bad_encoding")
 }

@@ -15,7 +15,8 @@ struct Import: ParsableCommand {
         abstract: "Publish a CSV (UTF-8, UTF-8 with BOM, GBK/GB18030) or .xlsx file, one message per row.",
         discussion: """
             Message ids come from the file's content hash and the row's line, so importing the same file twice \
-            creates nothing new. Rows that do not fit the mapping go to the dead letters with file and line.
+            creates nothing new. Rows that do not fit the mapping, and lines that cannot be parsed (a stray quote \
+            costs its own line only), go to the dead letters with file and line.
             """,
         subcommands: [Run.self, Status.self], defaultSubcommand: Run.self)
 

@@ -15,6 +15,66 @@ import RapportTesting
 @Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run import integration tests"))
 struct ImportIntegrationTests {
     static let mappingPath = TestEnvironment.repoRoot.appendingPathComponent("connectors/csv/mapping.json").path
+    static let recordsMappingPath = TestEnvironment.repoRoot.appendingPathComponent("connectors/csv/crm-dedupe.mapping.json").path
+
+    /// The ingest consumer on the import queue, with the archiver and the relay.
+    static func startImportWorkers(_ env: TestEnvironment) throws -> RunningWorkers {
+        var s = env.settings
+        s.maxBodyBytes = 65_536
+        (s.prefetch, s.batchSize, s.batchWaitMilliseconds) = (200, 100, 5)
+        return try env.startWorkers(ingest: try env.ingestConsumer(queue: "rapport.inbound.import", settings: s))
+    }
+
+    /// A CRM export (`rec_id` first) of 19 data rows: line 5 opens a quote it never closes, line 9 has two
+    /// cells too many.
+    static func writeFaultyRecordsFile() throws -> String {
+        var lines = ["rec_id,name,phone,email,company,address,channel,submitted_at"]
+        for number in 1...19 {
+            let id = "R\(1000 + number)", phone = "139" + String(format: "%08d", number)
+            switch number + 1 {
+            case 5: lines.append("\(id),\"Stray Quote,\(phone),,,,web,2026-11-01 09:30:00")
+            case 9: lines.append("\(id),Extra Cells,\(phone),,,,web,2026-11-01 09:30:00,surplus,cells")
+            default: lines.append("\(id),User \(number),\(phone),u\(number)@example.com,,,web,2026-11-01 09:30:00")
+            }
+        }
+        let path = NSTemporaryDirectory() + "import-\(UUID().uuidString).csv"
+        try (lines.joined(separator: "\r\n") + "\r\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aStrayQuoteCostsOneLineAndTheCountsAddUp() async throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let path = try Self.writeFaultyRecordsFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let workers = try Self.startImportWorkers(env)
+        defer { workers.stop() }
+        let conn = try env.amqp(name: "importer")
+        defer { conn.close() }
+        let db = try env.db()
+        defer { db.close() }
+
+        let mapping = try ChannelMapping(contentsOfFile: Self.recordsMappingPath)
+        let report = try ImportJob(path: path, source: "crm-export", mapping: mapping).run(publisher: conn, db: db)
+        #expect(report.rows == 19)
+        #expect(report.published == 17)
+        #expect(report.dead == ["malformed_row": 1, "invalid_field": 1])
+        #expect(report.published + report.dead.values.reduce(0, +) == report.rows)
+        #expect(report.firstErrors.contains { $0.contains("line 5") && $0.contains("quoted field never closed") }, "\(report.firstErrors)")
+        #expect(report.firstErrors.contains { $0.contains("line 9") }, "\(report.firstErrors)")
+
+        try await env.waitUntil("17 rows ingested and 2 archived") {
+            try env.count("select count(*)::int8 as n from inbound_ledger") == 17
+                && env.count("select count(*)::int8 as n from dead_letters") == 2
+        }
+        let dead = try DeadLetterAdmin(db: db).list(.init(all: true))
+        #expect(Set(dead.map(\.messageID)) == ["\(report.batchID):5", "\(report.batchID):9"])
+        #expect(dead.first { $0.messageID == "\(report.batchID):5" }?.error?.contains("line 5") == true)
+        let status = Dictionary(try ImportJob.status(batchID: report.batchID, db: db), uniquingKeysWith: { a, _ in a })
+        #expect(status["rows in file"] == 19 && status["published"] == 17 && status["refused at import"] == 2)
+        #expect(status["dead: malformed_row"] == 1 && status["dead: invalid_field"] == 1)
+    }
 
     /// A GB18030 CSV as Chinese Excel writes it, with a repeat, a row without contact and a bad date.
     static func writeGBKFile() throws -> String {
@@ -39,12 +99,7 @@ struct ImportIntegrationTests {
         let path = try Self.writeGBKFile()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let mapping = try ChannelMapping(contentsOfFile: Self.mappingPath)
-        let workers = try env.startWorkers(ingest: {
-            var s = env.settings
-            s.maxBodyBytes = 65_536
-            (s.prefetch, s.batchSize, s.batchWaitMilliseconds) = (200, 100, 5)
-            return try env.ingestConsumer(queue: "rapport.inbound.import", settings: s)
-        }())
+        let workers = try Self.startImportWorkers(env)
         defer { workers.stop() }
 
         let conn = try env.amqp(name: "importer")

@@ -7,8 +7,15 @@ import RapportSupport
 /// one, inside quoted fields too) so that every record knows the line it starts on.
 ///
 /// Lenient where files in the wild are: a quote inside an unquoted field is literal, and text after a
-/// closing quote continues the field. An unterminated quoted field at the end of input, and a record larger
-/// than the limit, are malformed records; the parser then goes on with the next record.
+/// closing quote continues the field.
+///
+/// A quoted field may span lines (Excel writes multi-line cells). But one stray quote would otherwise
+/// swallow every line after it into one field, so a record that spans lines and turns out malformed (its
+/// quote is never closed, it grows past `maximumRowBytes`, or it ends with a field count other than
+/// ``expectedFieldCount``) is refused as its first physical line only, and parsing resumes on the next line.
+/// For that the caller keeps the bytes from ``retainedOffset`` on, and `next` may move `position` back.
+/// A record on one line that is too large is refused whole; one with the wrong field count is a row (the
+/// caller sees it as ragged).
 struct ImportDelimitedParser {
     enum Record {
         case row(fields: [String], lineNumber: Int)
@@ -19,23 +26,37 @@ struct ImportDelimitedParser {
         case recordStart, fieldStart, unquoted, quoted, quoteInQuoted
     }
 
+    /// Where the record in progress crossed its first line break (inside a quoted field).
+    private struct FirstBreak {
+        /// Offset just past the break byte, where parsing resumes if the record is refused.
+        var offset: Int64
+        /// The break byte was a CR, so an LF right at `offset` belongs to it.
+        var afterCR: Bool
+        /// The fields of the record's first line, for the refusal.
+        var fields: [String]
+    }
+
     static let quote = UInt8(ascii: "\"")
     static let lineFeed = UInt8(ascii: "\n")
     static let carriageReturn = UInt8(ascii: "\r")
 
     let delimiter: UInt8
     let maximumRowBytes: Int
+    /// The number of fields a record must have when it spans lines (the header's width); `nil` skips the check.
+    var expectedFieldCount: Int?
     private var state = State.recordStart
     private var fields: [String] = []
     private var field: [UInt8] = []
     /// The physical line the next byte is on.
     private(set) var line = 1
     private var recordLine = 1
+    /// Offset of the record in progress, counted over all buffers.
+    private var recordOffset: Int64 = 0
+    private var firstBreak: FirstBreak?
     /// The last byte outside quotes ended a line with CR; an LF right after it belongs to the same break.
     private var pendingCR = false
     /// The last byte inside a quoted field was a CR.
     private var quotedCR = false
-    private var rowBytes = 0
     private var overflowed = false
     private var expectedWidth = 8
 
@@ -44,11 +65,21 @@ struct ImportDelimitedParser {
         self.maximumRowBytes = maximumRowBytes
     }
 
+    /// The offset of the first byte the caller must still hold for a possible re-parse, or `nil` when bytes
+    /// before the current position may all be dropped.
+    var retainedOffset: Int64? {
+        self.firstBreak?.offset
+    }
+
     /// Parses from `buffer[position...]` up to the end of the next record.
     ///
-    /// - Returns: The record, with `position` just past its line break; or `nil` with `position` at the end
-    ///   of the buffer when the record continues in the next buffer.
-    mutating func next(in buffer: UnsafeBufferPointer<UInt8>, position: inout Int) -> Record? {
+    /// - Parameters:
+    ///   - base: The offset of `buffer[0]` in the whole input. The buffer must start at or before
+    ///     ``retainedOffset``.
+    /// - Returns: The record, with `position` just past its line break (or, for a record refused as its first
+    ///   line, just past that line); or `nil` with `position` at the end of the buffer when the record
+    ///   continues in the next buffer.
+    mutating func next(in buffer: UnsafeBufferPointer<UInt8>, base: Int64, position: inout Int) -> Record? {
         let end = buffer.count
         let delimiter = self.delimiter
         var index = position
@@ -61,11 +92,21 @@ struct ImportDelimitedParser {
                     continue
                 }
             }
+            if self.state != .recordStart && !self.overflowed
+                && base + Int64(index) - self.recordOffset > Int64(self.maximumRowBytes)
+            {
+                // Checked between scans, so a record holds at most one buffer more than the limit.
+                self.overflow()
+                if self.firstBreak != nil {
+                    return self.refuseFirstLine(reason: self.tooLarge, base: base, index: &index)
+                }
+            }
             switch self.state {
             case .recordStart:
                 self.recordLine = self.line
-                self.rowBytes = 0
+                self.recordOffset = base + Int64(index)
                 self.overflowed = false
+                self.firstBreak = nil
                 self.fields = []
                 self.fields.reserveCapacity(self.expectedWidth)
                 self.state = .fieldStart
@@ -91,7 +132,7 @@ struct ImportDelimitedParser {
                 }
                 self.finishField(direct: UnsafeBufferPointer(rebasing: buffer[index..<scan]))
                 index = scan
-                if let record = self.terminate(buffer[scan], index: &index) { return record }
+                if let record = self.terminate(buffer[scan], base: base, index: &index) { return record }
 
             case .unquoted:
                 var scan = index
@@ -104,22 +145,27 @@ struct ImportDelimitedParser {
                 index = scan
                 if scan == end { continue }
                 self.finishField()
-                if let record = self.terminate(buffer[scan], index: &index) { return record }
+                if let record = self.terminate(buffer[scan], base: base, index: &index) { return record }
 
             case .quoted:
                 var scan = index
                 while scan < end {
                     let byte = buffer[scan]
                     if byte == Self.quote { break }
-                    if byte == Self.carriageReturn {
+                    if byte == Self.carriageReturn || (byte == Self.lineFeed && !self.quotedCR) {
                         self.line += 1
-                        self.quotedCR = true
-                    } else if byte == Self.lineFeed {
-                        if !self.quotedCR { self.line += 1 }
-                        self.quotedCR = false
-                    } else {
-                        self.quotedCR = false
+                        if self.firstBreak == nil {
+                            let head = self.field + UnsafeBufferPointer(rebasing: buffer[index..<scan])
+                            self.firstBreak = FirstBreak(
+                                offset: base + Int64(scan) + 1, afterCR: byte == Self.carriageReturn,
+                                fields: self.fields + [String(decoding: head, as: UTF8.self)])
+                            if self.overflowed {
+                                // Too large already on its first line: no need to read further.
+                                return self.refuseFirstLine(reason: self.tooLarge, base: base, index: &index)
+                            }
+                        }
                     }
+                    self.quotedCR = byte == Self.carriageReturn
                     scan += 1
                 }
                 self.append(UnsafeBufferPointer(rebasing: buffer[index..<scan]))
@@ -137,7 +183,7 @@ struct ImportDelimitedParser {
                     index += 1
                 } else if byte == delimiter || byte == Self.lineFeed || byte == Self.carriageReturn {
                     self.finishField()
-                    if let record = self.terminate(byte, index: &index) { return record }
+                    if let record = self.terminate(byte, base: base, index: &index) { return record }
                 } else {
                     self.state = .unquoted
                 }
@@ -147,74 +193,107 @@ struct ImportDelimitedParser {
     }
 
     /// Ends the input: returns the last record if the input did not end with a line break.
-    mutating func finish() -> Record? {
+    ///
+    /// - Parameters:
+    ///   - base: The offset of the buffer last given to ``next(in:base:position:)``, all of it parsed.
+    ///   - position: Its end. Moved back when the last record is refused as its first line: the caller then
+    ///     goes on with ``next(in:base:position:)`` from there, and calls `finish` again.
+    mutating func finish(base: Int64, position: inout Int) -> Record? {
         self.pendingCR = false
+        let endOffset = base + Int64(position)
         switch self.state {
         case .recordStart:
             return nil
-        case .fieldStart:
-            self.finishField()
-        case .unquoted, .quoteInQuoted:
+        case .fieldStart, .unquoted, .quoteInQuoted:
             self.finishField()
         case .quoted:
+            if self.firstBreak != nil {
+                return self.refuseFirstLine(reason: "quoted field never closed", base: base, index: &position)
+            }
             self.finishField()
             self.state = .recordStart
             let fields = self.fields
             self.fields = []
-            return .malformed(
-                reason: "unterminated quoted field", fields: fields, lineNumber: self.recordLine)
+            return .malformed(reason: "quoted field never closed", fields: fields, lineNumber: self.recordLine)
         }
-        self.state = .recordStart
-        return self.makeRecord()
+        return self.endRecord(endOffset: endOffset, base: base, index: &position)
     }
 
     /// Handles the delimiter or line break at `index` after a field.
-    private mutating func terminate(_ byte: UInt8, index: inout Int) -> Record? {
-        index += 1
+    private mutating func terminate(_ byte: UInt8, base: Int64, index: inout Int) -> Record? {
         if byte == self.delimiter {
+            index += 1
             self.state = .fieldStart
             return nil
         }
+        let endOffset = base + Int64(index)
+        index += 1
         self.line += 1
         self.pendingCR = byte == Self.carriageReturn
-        self.state = .recordStart
-        return self.makeRecord()
+        return self.endRecord(endOffset: endOffset, base: base, index: &index)
     }
 
-    private mutating func makeRecord() -> Record {
+    /// Completes the record whose content ends at `endOffset` (its line break excluded).
+    private mutating func endRecord(endOffset: Int64, base: Int64, index: inout Int) -> Record {
+        if endOffset - self.recordOffset > Int64(self.maximumRowBytes) {
+            self.overflow()
+        }
+        if self.firstBreak != nil {
+            if self.overflowed {
+                return self.refuseFirstLine(reason: self.tooLarge, base: base, index: &index)
+            }
+            if let expected = self.expectedFieldCount, self.fields.count != expected {
+                return self.refuseFirstLine(
+                    reason: "quoted field spans lines and leaves the row with \(self.fields.count) fields, not \(expected)",
+                    base: base, index: &index)
+            }
+        }
+        self.state = .recordStart
+        self.firstBreak = nil
         let fields = self.fields
         self.fields = []
         self.expectedWidth = max(self.expectedWidth, fields.count)
         if self.overflowed {
-            return .malformed(
-                reason: "row larger than \(self.maximumRowBytes) bytes", fields: fields, lineNumber: self.recordLine)
+            return .malformed(reason: self.tooLarge, fields: fields, lineNumber: self.recordLine)
         }
         return .row(fields: fields, lineNumber: self.recordLine)
     }
 
-    private mutating func countBytes(_ count: Int) -> Bool {
-        guard !self.overflowed else { return false }
-        self.rowBytes += count
-        if self.rowBytes > self.maximumRowBytes {
-            self.overflowed = true
-            self.field.removeAll()
-            return false
-        }
-        return true
+    /// Refuses the record in progress as its first physical line and moves `index` back to the line after it.
+    private mutating func refuseFirstLine(reason: String, base: Int64, index: inout Int) -> Record {
+        let first = self.firstBreak!
+        let record = Record.malformed(reason: reason, fields: first.fields, lineNumber: self.recordLine)
+        index = Int(first.offset - base)
+        self.line = self.recordLine + 1
+        self.pendingCR = first.afterCR
+        self.state = .recordStart
+        self.firstBreak = nil
+        self.fields = []
+        self.field.removeAll(keepingCapacity: true)
+        return record
+    }
+
+    private var tooLarge: String {
+        "row larger than \(self.maximumRowBytes) bytes"
+    }
+
+    private mutating func overflow() {
+        self.overflowed = true
+        self.field.removeAll()
     }
 
     private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard !bytes.isEmpty, self.countBytes(bytes.count) else { return }
+        guard !bytes.isEmpty, !self.overflowed else { return }
         self.field.append(contentsOf: bytes)
     }
 
     private mutating func append(byte: UInt8) {
-        guard self.countBytes(1) else { return }
+        guard !self.overflowed else { return }
         self.field.append(byte)
     }
 
     private mutating func finishField(direct bytes: UnsafeBufferPointer<UInt8>) {
-        guard self.countBytes(bytes.count) else { return }
+        guard !self.overflowed else { return }
         self.fields.append(String(decoding: bytes, as: UTF8.self))
     }
 

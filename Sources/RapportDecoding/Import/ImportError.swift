@@ -32,8 +32,10 @@ public struct ImportError: Error, Sendable, CustomStringConvertible, CustomDebug
         /// A row contains bytes that are not valid in the file's text encoding. ``ImportError/byteOffset``
         /// gives the position of the first bad byte in the file. A row error.
         public static let badEncoding = Code(.badEncoding)
-        /// A row could not be parsed: an unterminated quoted field, or a row larger than
-        /// ``ImportReader/Configuration/maximumRowBytes``. A row error.
+        /// A row could not be parsed: an unterminated quoted field, a row larger than
+        /// ``ImportReader/Configuration/maximumRowBytes``, or a quoted field spanning lines that leaves the row
+        /// with another number of fields than the header. When the row spans lines, the error is for its first
+        /// line only and reading goes on with the next line. A row error.
         public static let malformedRow = Code(.malformedRow)
         /// The container is damaged: a truncated or corrupt zip, a checksum mismatch, broken spreadsheet XML
         /// or a missing workbook part.

@@ -3,7 +3,12 @@ import RapportSupport
 /// Streams the rows of an import file: CSV and other delimited text, or an `.xlsx` workbook.
 ///
 /// Opening the reader detects the format, the text encoding and the delimiter, and reads the header row.
-/// ``next()`` then returns one data row at a time, with the line where it starts. Memory stays bounded
+/// ``next()`` then returns one data row at a time, with the line where it starts.
+///
+/// A quoted field may span lines. A row that spans lines but is malformed (a quote never closed, a row
+/// larger than ``Configuration/maximumRowBytes``, or a field count other than the header's) is most likely a
+/// stray quote: the reader throws a ``ImportError/Code/malformedRow`` for its first line only and reads on
+/// from the next line, so one bad quote costs one line, not the rest of the file. Memory stays bounded
 /// whatever the file's size: text is read in chunks of ``Configuration/chunkSize`` bytes, a worksheet is
 /// inflated and scanned chunk by chunk, and no row may exceed ``Configuration/maximumRowBytes``. The one
 /// part held whole is an `.xlsx` file's shared-string table (capped by
@@ -47,8 +52,9 @@ public final class ImportReader {
         /// The worksheet to read from an `.xlsx` file, by name; `nil` reads the first visible one.
         /// Defaults to `nil`.
         public var sheetName: String? = nil
-        /// The largest row accepted, in UTF-8 bytes; a larger one is a ``ImportError/Code/malformedRow``
-        /// (this bounds memory when a quote is never closed). Defaults to `1048576` (1 MiB).
+        /// The largest row accepted, in UTF-8 bytes as in the file (delimiters and quotes included); a larger
+        /// one is a ``ImportError/Code/malformedRow``. This bounds memory when a quote is never closed: the
+        /// reader holds at most this plus one chunk of a row. Defaults to `1048576` (1 MiB).
         public var maximumRowBytes: Int = 1 << 20
         /// The largest shared-string table accepted from an `.xlsx` file, in UTF-8 bytes. Defaults to
         /// `268435456` (256 MiB).
@@ -196,7 +202,7 @@ public final class ImportReader {
                     while fields.last?.isEmpty == true { fields.removeLast() }
                 }
                 self.header = fields
-                self.expectedFieldCount = fields.count
+                self.setExpectedFieldCount(fields.count)
             }
         }
     }
@@ -246,7 +252,7 @@ public final class ImportReader {
         guard let record = try self.nextRecord() else { return nil }
         let expected = self.expectedFieldCount ?? record.fields.count
         if self.expectedFieldCount == nil {
-            self.expectedFieldCount = expected
+            self.setExpectedFieldCount(expected)
         }
         self.rowCount += 1
         var fields = record.fields
@@ -265,6 +271,12 @@ public final class ImportReader {
         return ImportRow(
             fields: fields, lineNumber: record.lineNumber, index: self.rowCount, expectedFieldCount: expected,
             cellKinds: kinds)
+    }
+
+    private func setExpectedFieldCount(_ count: Int) {
+        self.expectedFieldCount = count
+        // A record spanning lines with another width is a stray quote's doing: the parser refuses its first line.
+        if case .text(let state) = self.source { state.parser.expectedFieldCount = count }
     }
 
     private struct Record {
@@ -310,26 +322,35 @@ public final class ImportReader {
         while true {
             if state.finished { return nil }
             var position = state.position
+            let base = state.decodedBase
             let parsed = state.decoded.withUnsafeBufferPointer { buffer in
-                state.parser.next(in: buffer, position: &position)
+                state.parser.next(in: buffer, base: base, position: &position)
             }
             state.position = position
             if let parsed {
-                return try self.complete(parsed, state: state, endOffset: state.decodedBase + Int64(position))
+                return try self.complete(parsed, state: state, endOffset: base + Int64(position))
             }
             if state.atEnd {
-                state.finished = true
-                guard let last = state.parser.finish() else { return nil }
-                return try self.complete(last, state: state, endOffset: state.decodedBase + Int64(position))
+                // A refused last record moves `position` back, to read on from the line after its first.
+                guard let last = state.parser.finish(base: base, position: &position) else {
+                    state.finished = true
+                    return nil
+                }
+                state.position = position
+                return try self.complete(last, state: state, endOffset: base + Int64(position))
             }
-            state.decodedBase += Int64(state.decoded.count)
-            state.decoded.removeAll(keepingCapacity: true)
-            state.position = 0
+            // Drop what is parsed, but keep what the parser may re-parse (the record in progress from its first
+            // line break on).
+            let parsedBytes = state.parser.retainedOffset.map { Int($0 - base) } ?? state.decoded.count
+            state.decoded.removeFirst(parsedBytes)
+            state.decodedBase += Int64(parsedBytes)
+            state.position = state.decoded.count
             try ImportReader.readChunk(into: state, chunkSize: max(1, self.configuration.chunkSize))
         }
     }
 
-    /// Turns a parsed record into a row, or into the row error it is.
+    /// Turns a parsed record into a row, or into the row error it is. `endOffset` is where the parser stopped:
+    /// for a record refused as its first line, the end of that line, so later lines keep their own issues.
     private func complete(_ parsed: ImportDelimitedParser.Record, state: TextState, endOffset: Int64) throws -> Record {
         switch parsed {
         case .row(let fields, let lineNumber):
