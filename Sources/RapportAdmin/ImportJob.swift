@@ -55,6 +55,10 @@ public struct ImportJob: Sendable {
         let decoder = try MappedDecoder(mapping: self.mapping, configuration: .init(routingChannel: "import"))
         let fileName = URL(fileURLWithPath: self.path).lastPathComponent
         let routingKey = "inbound.import.\(self.source)"
+        // The column of the mapping's idempotency key (the upstream's record id), named as the decoder does.
+        let keyColumn = self.mapping.idempotencyKey.flatMap { key in
+            reader.header.firstIndex { $0.trimmingCharacters(in: .whitespacesAndNewlines.union(["\u{FEFF}"])) == key }
+        }
         try publisher.enableConfirms()
         if let db {
             try db.query(
@@ -96,8 +100,13 @@ public struct ImportJob: Sendable {
             case .failure(let rejection):
                 let body = JSONValue.object(Dictionary(zip(reader.header, fields.map(JSONValue.string)),
                                                        uniquingKeysWith: { a, _ in a }))
-                let dl = DeadLetters.properties(props, exchange: "rapport.inbound", routingKey: routingKey,
+                var dl = DeadLetters.properties(props, exchange: "rapport.inbound", routingKey: routingKey,
                                                 rejection: rejection, attempts: 0, id: messageID)
+                // A refused row keeps its upstream key, so the ledger export can name it.
+                if let keyColumn, keyColumn < fields.count {
+                    let key = fields[keyColumn].trimmingCharacters(in: .whitespacesAndNewlines)
+                    if !key.isEmpty { dl.headers[DeadLetterHeader.upstreamKey] = .string(key) }
+                }
                 try publisher.publish(exchange: DeadLetters.exchange, routingKey: routingKey,
                                       body: Array(body.jsonString.utf8), properties: dl, mandatory: true)
                 report.dead[rejection.code.rawValue, default: 0] += 1

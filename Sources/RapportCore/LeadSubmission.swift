@@ -74,3 +74,8 @@ public struct LeadSubmission: Sendable, Hashable {
         self.fields = fields
     }
 }
+
+extension LeadSubmission {
+    /// Key in ``fields`` of the upstream's own record id (a platform's lead id, an import's key column).
+    public static let platformLeadIDKey = "_platform_lead_id"
+}

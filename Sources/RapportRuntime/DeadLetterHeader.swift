@@ -16,5 +16,8 @@ public enum DeadLetterHeader {
     /// Unique id of one dead-lettering, so the archiver stores it once even if it is redelivered.
     public static let id = "x-rapport-dead-letter-id"
     public static let replayedFrom = "x-rapport-replayed-from"
+    /// The upstream's own record key (an import mapping's idempotency key cell, an ad platform's lead id),
+    /// when the side that refused the message knew it; the ledger export shows it as `upstream_key`.
+    public static let upstreamKey = "x-rapport-upstream-key"
     public static let deliveryCount = "x-delivery-count"
 }

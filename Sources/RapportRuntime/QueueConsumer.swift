@@ -26,12 +26,14 @@ public struct QueueConsumer<Handler: DeliveryHandler>: WorkerLoop {
         public var batchWait: Duration
         /// Longest wait between attempts. Defaults to `5` s.
         public var maxBackoff: Duration
-        /// Prefix of the connection names in the management UI. Defaults to the queue name.
+        /// Prefix of the consuming connection's name in the management UI. Defaults to the queue name.
         public var connectionName: String
+        /// Prefix of the publishing connection's name. Defaults to `<connectionName>-publish`.
+        public var publisherConnectionName: String
 
         public init(queue: String, connections: ServerConnections, topology: Topology? = nil, prefetch: Int = 1000,
                     batchSize: Int = 500, batchWait: Duration = .milliseconds(5), maxBackoff: Duration = .seconds(5),
-                    connectionName: String? = nil) {
+                    connectionName: String? = nil, publisherConnectionName: String? = nil) {
             self.queue = queue
             self.connections = connections
             self.topology = topology
@@ -40,6 +42,7 @@ public struct QueueConsumer<Handler: DeliveryHandler>: WorkerLoop {
             self.batchWait = batchWait
             self.maxBackoff = maxBackoff
             self.connectionName = connectionName ?? queue
+            self.publisherConnectionName = publisherConnectionName ?? (connectionName ?? queue) + "-publish"
         }
     }
 
@@ -79,7 +82,7 @@ private struct Session<Handler: DeliveryHandler> {
         let c = self.configuration
         let input = try c.connections.broker(name: "\(c.connectionName)-\(self.index)")
         defer { input.close() }
-        let publisher = try c.connections.broker(name: "\(c.connectionName)-publish-\(self.index)")
+        let publisher = try c.connections.broker(name: "\(c.publisherConnectionName)-\(self.index)")
         defer { publisher.close() }
         if let topology = c.topology { try TopologyApplier.apply(topology, on: input) }
         try publisher.enableConfirms()

@@ -86,6 +86,11 @@ public struct IngestHandler: DeliveryHandler {
             do {
                 merged.decisions.append(contentsOf: try self.store(db).ingest([s]).decisions)
             } catch let e as PGError where !e.isTransient {
+                // The submission is decoded, so its upstream key is known: keep it for the ledger export.
+                var d = d
+                if let key = s.fields[DecodedLead.platformLeadIDKey]?.stringValue {
+                    d.properties.headers[DeadLetterHeader.upstreamKey] = .string(key)
+                }
                 refused.append((d, InboundRejection(
                     code: .storageRejected,
                     reason: "The database refused the record: \(e.message) (SQLSTATE \(e.sqlState ?? "?")).")))

@@ -81,13 +81,15 @@ public struct ServiceRegistry: Sendable {
         return QueueConsumer(configuration: .init(
             queue: queue, connections: self.connections, topology: self.topology, prefetch: self.settings.prefetch,
             batchSize: self.settings.batchSize, batchWait: .milliseconds(self.settings.batchWaitMilliseconds),
-            maxBackoff: self.maxBackoff, connectionName: "rapport-ingest-\(queue)"), handler: handler, logger: self.logger)
+            maxBackoff: self.maxBackoff, connectionName: "rapport-ingest-\(queue)",
+            publisherConnectionName: "rapport-ingest-publish"), handler: handler, logger: self.logger)
     }
 
     /// A command queue: one command at a time, answered on `reply_to`.
     public func commands(queue: String, handler: any CommandHandler) -> QueueConsumer<CommandConsumer> {
         QueueConsumer(configuration: .init(queue: queue, connections: self.connections, topology: self.topology, prefetch: 16,
-                                           batchSize: 1, batchWait: .zero, maxBackoff: self.maxBackoff),
+                                           batchSize: 1, batchWait: .zero, maxBackoff: self.maxBackoff,
+                                           publisherConnectionName: "\(queue)-replies"),
                       handler: CommandConsumer(handler: handler, logger: self.logger), logger: self.logger)
     }
 

@@ -4,10 +4,20 @@ import RapportSupport
 import RapportPostgres
 
 /// Every inbound message accounted for: one row per ledger entry (created, merged) and per dead letter.
+///
+/// `upstream_key` is the upstream's own record key, so it can join the export back to its records: the
+/// mapping's idempotency key cell of an imported row (e.g. a CRM export's `rec_id`) or an ad platform's lead
+/// id. The ledger has it in `fields._platform_lead_id`; a dead letter in its `x-rapport-upstream-key`
+/// header when the refusing side knew it (import rows, records the database refused), else it is empty.
+/// It comes last so that readers of the older columns by position are unaffected.
 public enum LedgerExport {
     public enum Format: String, Sendable { case csv, json }
 
-    static let columns = ["source", "message_id", "outcome", "lead_id", "customer_id", "score", "reasons", "error_code", "at"]
+    /// The dead-letter header with the upstream key (the runtime's `DeadLetterHeader.upstreamKey`).
+    static let upstreamKeyHeader = "x-rapport-upstream-key"
+
+    static let columns = ["source", "message_id", "outcome", "lead_id", "customer_id", "score", "reasons", "error_code", "at",
+                          "upstream_key"]
 
     /// Streams the export through a server-side cursor (bounded memory), calling `write` with each chunk of
     /// text; returns the number of rows.
@@ -20,11 +30,12 @@ public enum LedgerExport {
                 """
                 declare ledger_export no scroll cursor for
                 select source, message_id, outcome, lead_id::text, customer_id::text, score::text,
-                       reasons::text as reasons, null::text as error_code, processed_at as at
+                       reasons::text as reasons, null::text as error_code, processed_at as at,
+                       fields ->> '\(LeadSubmission.platformLeadIDKey)' as upstream_key
                 from inbound_ledger where $1::timestamptz is null or processed_at >= $1
                 union all
                 select coalesce(source, ''), coalesce(message_id, ''), 'dead_letter', null, null, null, null,
-                       error_code, archived_at
+                       error_code, archived_at, headers ->> '\(Self.upstreamKeyHeader)'
                 from dead_letters where $1::timestamptz is null or archived_at >= $1
                 order by at
                 """, [since])

@@ -14,7 +14,8 @@ struct Ledger: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "One row per inbound message: source, message id, outcome (created, merged, dead_letter), lead, score, reasons.")
+            abstract: "One row per inbound message: source, message id, outcome (created, merged, dead_letter), lead, score, reasons, upstream key.",
+            discussion: "upstream_key is the upstream's own record key (a mapping's idempotency_key cell, an ad platform's lead id), so it can join the export back to its records; empty when unknown.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only messages processed at or after this time (ISO 8601).") var since: String?
         @Option(help: "csv or json (one object per line).") var format = "csv"

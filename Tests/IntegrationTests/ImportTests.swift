@@ -93,6 +93,43 @@ struct ImportIntegrationTests {
     }
 
     @Test(.timeLimit(.minutes(2)))
+    func ledgerExportNamesTheUpstreamKey() async throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let path = try Self.writeFaultyRecordsFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let workers = try Self.startImportWorkers(env)
+        defer { workers.stop() }
+        let conn = try env.amqp(name: "importer")
+        defer { conn.close() }
+        let db = try env.db()
+        defer { db.close() }
+        let mapping = try ChannelMapping(contentsOfFile: Self.recordsMappingPath)
+        let report = try ImportJob(path: path, source: "crm-export", mapping: mapping).run(publisher: conn, db: db)
+        try await env.waitUntil("17 rows ingested and 2 archived") {
+            try env.count("select count(*)::int8 as n from inbound_ledger") == 17
+                && env.count("select count(*)::int8 as n from dead_letters") == 2
+        }
+
+        // Every row, imported or refused, names its rec_id (R1001 is line 2), next to its <batch>:<line>.
+        var text = ""
+        #expect(try LedgerExport.run(db: db, since: nil, format: .csv) { text += $0 } == 19)
+        let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(lines.first?.last == "upstream_key")
+        let keys = Dictionary(lines.dropFirst().map { (String($0[1]), String($0.last!)) }, uniquingKeysWith: { a, _ in a })
+        #expect(keys.count == 19)
+        for line in 2...20 {
+            #expect(keys["\(report.batchID):\(line)"] == "R\(999 + line)", "line \(line)")
+        }
+        var json = ""
+        try LedgerExport.run(db: db, since: nil, format: .json) { json += $0 }
+        let objects = try json.split(separator: "\n").map { try JSONValue.parse(Array($0.utf8)).objectValue ?? [:] }
+        let refused = objects.first { $0["message_id"] == .string("\(report.batchID):9") }
+        #expect(refused?["outcome"] == .string("dead_letter") && refused?["upstream_key"] == .string("R1008"))
+        #expect(objects.filter { $0["upstream_key"] != nil }.count == 19)
+    }
+
+    @Test(.timeLimit(.minutes(2)))
     func importingAFileTwiceCreatesNothingNew() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
@@ -138,7 +175,9 @@ struct ImportIntegrationTests {
         let n = try LedgerExport.run(db: db, since: nil, format: .csv, batch: 2) { text += $0 }
         #expect(n == 5)
         let lines = text.split(separator: "\n")
-        #expect(lines.first == "source,message_id,outcome,lead_id,customer_id,score,reasons,error_code,at")
+        #expect(lines.first == "source,message_id,outcome,lead_id,customer_id,score,reasons,error_code,at,upstream_key")
+        // This mapping has no record id: no upstream key.
+        #expect(lines.dropFirst().allSatisfy { $0.hasSuffix(",") })
         #expect(lines.filter { $0.contains(",merged,") }.count == 1)
         #expect(lines.filter { $0.contains(",dead_letter,") && $0.contains("invalid_field") }.count == 1)
         var json = ""

@@ -1,4 +1,4 @@
-import Connectors
+import RapportDecoding
 import Foundation
 import Testing
 

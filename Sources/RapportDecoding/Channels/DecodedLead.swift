@@ -46,7 +46,7 @@ public struct DecodedLead: Sendable, Hashable {
     }
 
     /// The ``RapportCore/LeadSubmission/fields`` key holding ``platformLeadID`` (`_platform_lead_id`).
-    public static let platformLeadIDKey = "_platform_lead_id"
+    public static let platformLeadIDKey = LeadSubmission.platformLeadIDKey
     /// The ``RapportCore/LeadSubmission/fields`` key holding ``isTest`` (`_is_test`), present when the mapping
     /// declares a ``ChannelMapping/testFlag``.
     public static let isTestKey = "_is_test"
