@@ -27,7 +27,7 @@ public struct ServerConnections: Sendable {
 
     /// `amqp[s]://user@host:port/vhost`, for logs.
     public var brokerAddress: String {
-        let vhost = self.amqp.vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? self.amqp.vhost
+        let vhost = self.amqp.vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? self.amqp.vhost
         return "\(self.amqp.tls == nil ? "amqp" : "amqps")://\(self.amqp.username)@\(self.amqp.host):\(self.amqp.port)/\(vhost)"
     }
 

@@ -22,7 +22,7 @@ public struct ServerFault: Sendable, CustomStringConvertible {
         case let e as AMQPError:
             self.server = "broker"
             self.address = connections?.brokerAddress ?? "-"
-            self.message = e.replyText.map { "\(e.code): \($0)" } ?? "\(e.code)"
+            self.message = e.replyText ?? "\(e.code)"
         default:
             self.server = "worker"
             self.address = "-"

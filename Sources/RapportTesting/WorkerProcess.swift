@@ -12,7 +12,12 @@ import RapportDecoding
 public final class WorkerProcess: @unchecked Sendable {
     public let process = Process()
 
-    public init(env: TestEnvironment) throws {
+    /// Where its standard error goes, when asked for.
+    public let log: URL?
+
+    /// Starts `rapport run --only ingest` against `env`; `overrides` replace environment variables
+    /// (e.g. a server URL that does not answer yet), and `captureLog` keeps standard error in a file.
+    public init(env: TestEnvironment, overrides: [String: String] = [:], captureLog: Bool = false) throws {
         let bin = ProcessInfo.processInfo.environment["RAPPORT_BIN"]
             ?? TestEnvironment.repoRoot.appendingPathComponent(".build/debug/rapport").path
         self.process.executableURL = URL(fileURLWithPath: bin)
@@ -26,10 +31,26 @@ public final class WorkerProcess: @unchecked Sendable {
         e["RAPPORT_PREFETCH"] = String(env.settings.prefetch)
         e["RAPPORT_LOG_LEVEL"] = "warning"
         e["RAPPORT_METRICS_PORT"] = "0"  // several of these run at once
+        e.merge(overrides) { _, new in new }
         self.process.environment = e
         self.process.standardOutput = FileHandle.nullDevice
+        if captureLog {
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("rapport-worker-\(UUID().uuidString).log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            self.process.standardError = try FileHandle(forWritingTo: log)
+            self.log = log
+        } else {
+            self.log = nil
+        }
         try self.process.run()
     }
+
+    /// What it has written to standard error so far (empty without `captureLog`).
+    public var logText: String {
+        self.log.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? ""
+    }
+
+    public var isRunning: Bool { self.process.isRunning }
 
     public func kill9() {
         kill(self.process.processIdentifier, SIGKILL)

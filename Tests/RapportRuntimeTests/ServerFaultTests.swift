@@ -12,7 +12,7 @@ struct ServerFaultTests {
         #expect(db.server == "database" && db.address == "postgresql://rapport:***@127.0.0.1:1/rapport")
         #expect(db.message.hasSuffix("Connection refused"))
         let mq = ServerFault(AMQPError(.connect, replyText: "a socket error occurred"), connections: connections)
-        #expect(mq.server == "broker" && mq.message == "connect: a socket error occurred")
+        #expect(mq.server == "broker" && mq.message == "a socket error occurred")
         #expect(!"\(db) \(mq)".contains("pw@"))
     }
 
