@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "RapportCoreTests", dependencies: ["RapportCore", "RapportSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RapportDecodingTests", dependencies: ["RapportDecoding", "RapportCore", "RapportSupport", "RapportRuntime"],
-            swiftSettings: swiftSettings),
+            exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "RapportPostgresTests", dependencies: ["RapportPostgres"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RapportRuntimeTests", dependencies: ["RapportRuntime", "RapportCore", "RapportSupport", "RapportAMQP", "RapportPostgres"],

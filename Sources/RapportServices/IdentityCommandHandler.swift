@@ -13,13 +13,14 @@ public struct IdentityCommandHandler: CommandHandler {
     public init() {}
 
     public func handle(_ e: InboundEnvelope, db: PGConnection) throws -> CommandOutcome {
-        switch IdentityCommand.decode(e) {
-        case .failure(let r):
-            return .refused(r, deadLetter: true)
-        case .success(let (command, actor)):
-            return try ProcessedCommands.once(db, messageID: e.messageID!, command: command.name, actor: actor, body: e.body) {
-                .ok(.object(["detail": .string(try IdentityCommands(db: db).execute(command, actor: actor))]))
-            }
+        let command: IdentityCommand, envelope: CommandEnvelope
+        do {
+            (command, envelope) = try IdentityCommand.parse(e)
+        } catch {
+            return .refused(error, deadLetter: true)
+        }
+        return try ProcessedCommands.once(db, messageID: envelope.messageID, command: command.name, actor: envelope.actor, body: e.body) {
+            .ok(.object(["detail": .string(try IdentityCommands(db: db).execute(command, actor: envelope.actor))]))
         }
     }
 }

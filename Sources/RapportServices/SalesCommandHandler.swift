@@ -13,13 +13,14 @@ public struct SalesCommandHandler: CommandHandler {
     public init() {}
 
     public func handle(_ e: InboundEnvelope, db: PGConnection) throws -> CommandOutcome {
-        switch SalesCommand.decode(e) {
-        case .failure(let r):
-            return .refused(r, deadLetter: true)
-        case .success(let (command, actor)):
-            return try ProcessedCommands.once(db, messageID: e.messageID!, command: command.name, actor: actor, body: e.body) {
-                .ok(try Self.execute(command, actor: actor, db: db))
-            }
+        let command: SalesCommand, envelope: CommandEnvelope
+        do {
+            (command, envelope) = try SalesCommand.parse(e)
+        } catch {
+            return .refused(error, deadLetter: true)
+        }
+        return try ProcessedCommands.once(db, messageID: envelope.messageID, command: command.name, actor: envelope.actor, body: e.body) {
+            .ok(try Self.execute(command, actor: envelope.actor, db: db))
         }
     }
 

@@ -9,7 +9,7 @@ struct ChannelMappingTests {
     // MARK: Shipped mappings
 
     static let shippedMappings = [
-        "webform/mapping.json", "webform/landing-page.mapping.json", "google-ads/mapping.json",
+        "webform/landing-page.mapping.json", "google-ads/mapping.json",
         "facebook-lead-ads/mapping.json", "csv/mapping.json", "csv/crm-dedupe.mapping.json", "csv/febrl.mapping.json",
     ]
 

@@ -22,6 +22,14 @@ enum ChannelFixtures {
     static let crmDedupeRecords = Self.sharedData.appendingPathComponent("crm-dedupe-dev/records.csv")
     static let febrlRecords = Self.sharedData.appendingPathComponent("febrl-dev/febrl1.csv")
 
+    /// Test fixtures beside these tests.
+    static let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    /// Loads `Fixtures/<name>` as a mapping.
+    static func fixtureMapping(_ name: String) throws -> ChannelMapping {
+        try ChannelMapping(contentsOfFile: Self.fixturesDirectory.appendingPathComponent(name).path)
+    }
+
     /// Loads `connectors/<relativePath>` as a mapping.
     static func mapping(_ relativePath: String) throws -> ChannelMapping {
         try ChannelMapping(contentsOfFile: Self.connectorsDirectory.appendingPathComponent(relativePath).path)

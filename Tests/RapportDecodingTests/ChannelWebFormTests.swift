@@ -10,7 +10,7 @@ struct ChannelWebFormTests {
     let reference = WebFormDecoder()
 
     init() throws {
-        self.mapped = try MappedDecoder(mapping: ChannelFixtures.mapping("webform/mapping.json"))
+        self.mapped = try MappedDecoder(mapping: ChannelFixtures.fixtureMapping("rapport-fields.mapping.json"))
     }
 
     // MARK: Same result as WebFormDecoder

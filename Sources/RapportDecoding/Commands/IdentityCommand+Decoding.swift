@@ -7,31 +7,34 @@ extension IdentityCommand {
     ///
     /// - Returns: the command and its actor, or a rejection naming the field that failed.
     public static func decode(_ e: InboundEnvelope) -> Result<(IdentityCommand, actor: String), InboundRejection> {
-        CommandEnvelope.parse(e).flatMap { body, actor in
-            let f = CommandEnvelope.Fields(body)
-            let command: Result<IdentityCommand, InboundRejection>
-            switch e.routingKey {
-            case "identity.merge":
-                command = f.uuid("winner_lead_id").flatMap { w in
-                    f.uuid("loser_lead_id").flatMap { l in
-                        w == l ? .failure(.init(code: .invalidField, reason: "A lead cannot be merged into itself.", field: "loser_lead_id"))
-                            : .success(.merge(winner: w, loser: l, reason: body["reason"]?.stringValue))
-                    }
-                }
-            case "identity.unmerge":
-                command = f.integer("merge_id").map { .unmerge(mergeID: $0!) }
-            case "identity.review":
-                command = f.integer("candidate_id").flatMap { id in
-                    switch body["decision"]?.stringValue {
-                    case "merge"?: .success(.review(candidateID: id!, merge: true))
-                    case "dismiss"?: .success(.review(candidateID: id!, merge: false))
-                    default: .failure(.init(code: .invalidField, reason: "`decision` is \"merge\" or \"dismiss\".", field: "decision"))
-                    }
-                }
-            default:
-                command = .failure(.init(code: .unknownRoutingKey, reason: "No identity command is routed on \(e.routingKey).", field: "routing_key"))
+        Result { () throws(InboundRejection) in
+            let (command, envelope) = try Self.parse(e)
+            return (command, envelope.actor)
+        }
+    }
+
+    /// ``decode(_:)`` with typed throws, and the checked envelope (actor, message id).
+    public static func parse(_ e: InboundEnvelope) throws(InboundRejection) -> (IdentityCommand, CommandEnvelope) {
+        let envelope = try CommandEnvelope.parse(e)
+        let f = envelope.fields
+        switch e.routingKey {
+        case "identity.merge":
+            let (winner, loser) = (try f.uuid("winner_lead_id"), try f.uuid("loser_lead_id"))
+            guard winner != loser else {
+                throw InboundRejection(code: .invalidField, reason: "A lead cannot be merged into itself.", field: "loser_lead_id")
             }
-            return command.map { ($0, actor) }
+            return (.merge(winner: winner, loser: loser, reason: f.body["reason"]?.stringValue), envelope)
+        case "identity.unmerge":
+            return (.unmerge(mergeID: try f.integer("merge_id")), envelope)
+        case "identity.review":
+            let id = try f.integer("candidate_id")
+            switch f.body["decision"]?.stringValue {
+            case "merge"?: return (.review(candidateID: id, merge: true), envelope)
+            case "dismiss"?: return (.review(candidateID: id, merge: false), envelope)
+            default: throw InboundRejection(code: .invalidField, reason: "`decision` is \"merge\" or \"dismiss\".", field: "decision")
+            }
+        default:
+            throw InboundRejection(code: .unknownRoutingKey, reason: "No identity command is routed on \(e.routingKey).", field: "routing_key")
         }
     }
 }

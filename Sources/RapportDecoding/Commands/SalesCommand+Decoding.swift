@@ -3,112 +3,99 @@ import RapportCore
 import RapportSupport
 
 extension SalesCommand {
+    /// Decodes one command message: the command and who asked, or a rejection naming the field that failed.
     public static func decode(_ e: InboundEnvelope) -> Result<(SalesCommand, actor: String), InboundRejection> {
-        CommandEnvelope.parse(e).flatMap { body, actor in
-            let f = CommandEnvelope.Fields(body)
-            let command: Result<SalesCommand, InboundRejection>
-            switch e.routingKey {
-            case "rep.upsert":
-                command = f.string("rep_id").flatMap { id in f.optionalString("name").flatMap { name in
-                    f.optionalString("team_id").flatMap { team in f.optionalBool("active").flatMap { active in
-                        f.integer("capacity", required: false, minimum: 0).map { cap in
-                            .upsertRep(id: id, name: name, team: team, active: active, capacity: cap.map { Int($0) })
-                        } } } } }
-            case "team.upsert":
-                command = f.string("team_id").flatMap { id in f.string("name").flatMap { name in
-                    f.optionalString("assignment").flatMap { a in
-                        guard let policy = AssignmentPolicy(rawValue: a ?? "round_robin") else {
-                            return .failure(.init(code: .invalidField, reason: "`assignment` is round_robin or least_loaded.", field: "assignment"))
-                        }
-                        return .success(.upsertTeam(id: id, name: name, assignment: policy))
-                    } } }
-            case "lead.claim":
-                command = f.string("rep_id").flatMap { rep in f.integer("count").flatMap { n in
-                    f.optionalString("pool").map { .claim(rep: rep, count: Int(n!), pool: $0 ?? "default") } } }
-            case "lead.return":
-                command = f.string("rep_id").flatMap { rep in f.uuids("lead_ids").flatMap { ids in
-                    f.string("reason").map { .giveBack(rep: rep, leads: ids, reason: $0) } } }
-            case "lead.assign":
-                command = f.string("team_id").flatMap { team in f.integer("count", required: false).flatMap { n in
-                    f.optionalString("pool").flatMap { pool in
-                        let leads: Result<[UUID]?, InboundRejection> = body["lead_ids"] == nil ? .success(nil) : f.uuids("lead_ids").map { $0 }
-                        return leads.flatMap { ids in
-                            n == nil && ids == nil
-                                ? .failure(.init(code: .invalidField, reason: "Give `count` or `lead_ids`.", field: "count"))
-                                : .success(.assign(team: team, count: n.map { Int($0) }, leads: ids, pool: pool ?? "default"))
-                        }
-                    } } }
-            case "followup.plan":
-                command = f.subject().flatMap { subject in f.string("rep_id").flatMap { rep in Self.kind(f).flatMap { kind in
-                    f.date("due_at").flatMap { due in f.optionalString("note").map { note in
-                        .planFollowUp(subject: subject, rep: rep, kind: kind, dueAt: due!, note: note)
-                    } } } } }
-            case "followup.record":
-                command = f.subject().flatMap { subject in f.string("rep_id").flatMap { rep in Self.kind(f).flatMap { kind in
-                    f.date("happened_at", required: false).flatMap { at in f.string("outcome").flatMap { outcome in
-                        f.optionalString("next_step").flatMap { next in f.integer("plan_id", required: false).flatMap { plan in
-                            f.date("next_due_at", required: false).map { nextDue in
-                                .recordFollowUp(subject: subject, rep: rep, kind: kind, happenedAt: at, outcome: outcome,
-                                                nextStep: next, plan: plan, nextDueAt: nextDue)
-                            } } } } } } } }
-            case "followup.cancel":
-                command = f.integer("plan_id").map { .cancelFollowUp(plan: $0!) }
-            case "followup.overdue":
-                command = f.optionalString("rep_id").map { .overdue(rep: $0) }
-            case "customer.convert":
-                command = f.uuid("lead_id").flatMap { lead in f.optionalString("level").map { .convertLead(lead: lead, level: $0 ?? "C") } }
-            case "customer.return":
-                command = f.string("rep_id").flatMap { rep in f.uuids("customer_ids").flatMap { ids in f.string("reason").flatMap { reason in
-                    f.optionalString("pool").map { .returnCustomers(rep: rep, customers: ids, reason: reason, pool: $0 ?? "public") } } } }
-            case "customer.add_to_pool":
-                command = f.uuids("customer_ids").flatMap { ids in f.optionalString("pool").flatMap { pool in
-                    f.optionalString("reason").map { .addToPublicPool(customers: ids, pool: pool ?? "public", reason: $0) } } }
-            case "customer.claim":
-                command = f.string("rep_id").flatMap { rep in f.integer("count").flatMap { n in
-                    f.optionalString("pool").map { .claimCustomers(rep: rep, count: Int(n!), pool: $0 ?? "public") } } }
-            case "customer.show":
-                command = f.uuid("customer_id").map { .showCustomer($0) }
-            case "opportunity.create":
-                command = f.uuid("customer_id").flatMap { c in f.string("name").flatMap { name in f.optionalString("owner").flatMap { owner in
-                    f.optionalString("stage").flatMap { stage in f.decimal("amount").flatMap { amount in f.optionalString("currency").flatMap { cur in
-                        f.day("expected_close", required: false).map { close in
-                            .createOpportunity(customer: c, name: name, owner: owner, stage: stage ?? "qualify", amount: amount!,
-                                               currency: cur ?? "CNY", expectedClose: close)
-                        } } } } } } }
-            case "opportunity.stage":
-                command = f.uuid("opportunity_id").flatMap { id in f.string("stage").flatMap { stage in
-                    f.decimal("amount", required: false).map { .moveOpportunity(id, stage: stage, amount: $0) } } }
-            case "quote.create":
-                let lines = f.objects("lines") { l in
-                    l.string("product").flatMap { p in l.decimal("quantity").flatMap { q in l.decimal("unit_price").flatMap { u in
-                        l.decimal("discount_pct", required: false).map { d in
-                            QuoteLine(product: p, quantity: q!, unitPrice: u!, discountPercent: d ?? 0) } } } }
-                }
-                command = f.uuid("opportunity_id").flatMap { opp in lines.flatMap { lines in f.decimal("discount", required: false).flatMap { disc in
-                    f.decimal("tax_rate", required: false).flatMap { tax in f.day("valid_until", required: false).map { until in
-                        .createQuote(opportunity: opp, lines: lines, discount: disc ?? 0, taxRate: tax ?? 0, validUntil: until)
-                    } } } } }
-            case "quote.accept":
-                command = f.uuid("quote_id").map { .acceptQuote($0) }
-            case "contract.create":
-                let payments = f.objects("payments") { p in
-                    p.day("due_on").flatMap { d in p.decimal("amount").map { Installment(dueOn: d!, amount: $0!) } }
-                }
-                command = f.uuid("order_id").flatMap { order in f.string("number").flatMap { number in f.day("starts_on").flatMap { start in
-                    f.day("ends_on").flatMap { end in payments.map { plan in
-                        .createContract(order: order, number: number, startsOn: start!, endsOn: end!, payments: plan)
-                    } } } } }
-            default:
-                command = .failure(.init(code: .unknownRoutingKey, reason: "No sales command is routed on \(e.routingKey).", field: "routing_key"))
-            }
-            return command.map { ($0, actor) }
+        Result { () throws(InboundRejection) in
+            let (command, envelope) = try Self.parse(e)
+            return (command, envelope.actor)
         }
     }
 
-    static func kind(_ f: CommandEnvelope.Fields) -> Result<FollowUpKind, InboundRejection> {
-        f.string("kind").flatMap { k in
-            FollowUpKind(rawValue: k).map { .success($0) }
-                ?? .failure(.init(code: .invalidField, reason: "`kind` is one of \(FollowUpKind.allCases.map(\.rawValue).joined(separator: ", ")).", field: "kind"))
+    /// ``decode(_:)`` with typed throws, and the checked envelope (actor, message id).
+    public static func parse(_ e: InboundEnvelope) throws(InboundRejection) -> (SalesCommand, CommandEnvelope) {
+        let envelope = try CommandEnvelope.parse(e)
+        return (try Self.command(routingKey: e.routingKey, envelope.fields), envelope)
+    }
+
+    // Arguments are read left to right, so the first bad field in the body's documented order is the one named.
+    static func command(routingKey: String, _ f: CommandFields) throws(InboundRejection) -> SalesCommand {
+        switch routingKey {
+        case "rep.upsert":
+            return .upsertRep(id: try f.string("rep_id"), name: try f.optionalString("name"), team: try f.optionalString("team_id"),
+                              active: try f.optionalBool("active"), capacity: try f.optionalInteger("capacity", minimum: 0).map { Int($0) })
+        case "team.upsert":
+            let (id, name) = (try f.string("team_id"), try f.string("name"))
+            guard let policy = AssignmentPolicy(rawValue: try f.optionalString("assignment") ?? "round_robin") else {
+                throw InboundRejection(code: .invalidField, reason: "`assignment` is round_robin or least_loaded.", field: "assignment")
+            }
+            return .upsertTeam(id: id, name: name, assignment: policy)
+        case "lead.claim":
+            return .claim(rep: try f.string("rep_id"), count: Int(try f.integer("count")), pool: try f.optionalString("pool") ?? "default")
+        case "lead.return":
+            return .giveBack(rep: try f.string("rep_id"), leads: try f.uuids("lead_ids"), reason: try f.string("reason"))
+        case "lead.assign":
+            let (team, count, pool, leads) = (try f.string("team_id"), try f.optionalInteger("count"), try f.optionalString("pool"),
+                                              try f.optionalUUIDs("lead_ids"))
+            if count == nil && leads == nil {
+                throw InboundRejection(code: .invalidField, reason: "Give `count` or `lead_ids`.", field: "count")
+            }
+            return .assign(team: team, count: count.map { Int($0) }, leads: leads, pool: pool ?? "default")
+        case "followup.plan":
+            return .planFollowUp(subject: try f.subject(), rep: try f.string("rep_id"), kind: try Self.kind(f), dueAt: try f.date("due_at"),
+                                 note: try f.optionalString("note"))
+        case "followup.record":
+            return .recordFollowUp(subject: try f.subject(), rep: try f.string("rep_id"), kind: try Self.kind(f),
+                                   happenedAt: try f.optionalDate("happened_at"), outcome: try f.string("outcome"),
+                                   nextStep: try f.optionalString("next_step"), plan: try f.optionalInteger("plan_id"),
+                                   nextDueAt: try f.optionalDate("next_due_at"))
+        case "followup.cancel":
+            return .cancelFollowUp(plan: try f.integer("plan_id"))
+        case "followup.overdue":
+            return .overdue(rep: try f.optionalString("rep_id"))
+        case "customer.convert":
+            return .convertLead(lead: try f.uuid("lead_id"), level: try f.optionalString("level") ?? "C")
+        case "customer.return":
+            return .returnCustomers(rep: try f.string("rep_id"), customers: try f.uuids("customer_ids"), reason: try f.string("reason"),
+                                    pool: try f.optionalString("pool") ?? "public")
+        case "customer.add_to_pool":
+            return .addToPublicPool(customers: try f.uuids("customer_ids"), pool: try f.optionalString("pool") ?? "public",
+                                    reason: try f.optionalString("reason"))
+        case "customer.claim":
+            return .claimCustomers(rep: try f.string("rep_id"), count: Int(try f.integer("count")), pool: try f.optionalString("pool") ?? "public")
+        case "customer.show":
+            return .showCustomer(try f.uuid("customer_id"))
+        case "opportunity.create":
+            return .createOpportunity(customer: try f.uuid("customer_id"), name: try f.string("name"), owner: try f.optionalString("owner"),
+                                      stage: try f.optionalString("stage") ?? "qualify", amount: try f.decimal("amount"),
+                                      currency: try f.optionalString("currency") ?? "CNY", expectedClose: try f.optionalDay("expected_close"))
+        case "opportunity.stage":
+            return .moveOpportunity(try f.uuid("opportunity_id"), stage: try f.string("stage"), amount: try f.optionalDecimal("amount"))
+        case "quote.create":
+            let opportunity = try f.uuid("opportunity_id")
+            let lines = try f.objects("lines") { (l: CommandFields) throws(InboundRejection) in
+                QuoteLine(product: try l.string("product"), quantity: try l.decimal("quantity"), unitPrice: try l.decimal("unit_price"),
+                          discountPercent: try l.optionalDecimal("discount_pct") ?? 0)
+            }
+            return .createQuote(opportunity: opportunity, lines: lines, discount: try f.optionalDecimal("discount") ?? 0,
+                                taxRate: try f.optionalDecimal("tax_rate") ?? 0, validUntil: try f.optionalDay("valid_until"))
+        case "quote.accept":
+            return .acceptQuote(try f.uuid("quote_id"))
+        case "contract.create":
+            let (order, number, starts, ends) = (try f.uuid("order_id"), try f.string("number"), try f.day("starts_on"), try f.day("ends_on"))
+            let payments = try f.objects("payments") { (p: CommandFields) throws(InboundRejection) in
+                Installment(dueOn: try p.day("due_on"), amount: try p.decimal("amount"))
+            }
+            return .createContract(order: order, number: number, startsOn: starts, endsOn: ends, payments: payments)
+        default:
+            throw InboundRejection(code: .unknownRoutingKey, reason: "No sales command is routed on \(routingKey).", field: "routing_key")
         }
+    }
+
+    static func kind(_ f: CommandFields) throws(InboundRejection) -> FollowUpKind {
+        guard let kind = FollowUpKind(rawValue: try f.string("kind")) else {
+            throw InboundRejection(code: .invalidField,
+                                   reason: "`kind` is one of \(FollowUpKind.allCases.map(\.rawValue).joined(separator: ", ")).", field: "kind")
+        }
+        return kind
     }
 }

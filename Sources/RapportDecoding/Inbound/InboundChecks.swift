@@ -11,6 +11,19 @@ public enum InboundChecks {
     public static func envelope(
         _ envelope: InboundEnvelope, maxBodyBytes: Int, routingChannel: String
     ) throws(InboundRejection) -> (messageID: String, source: String) {
+        let messageID = try Self.common(envelope, maxBodyBytes: maxBodyBytes)
+        let routingSource = try Self.routingSource(envelope.routingKey, channel: routingChannel)
+        if let appID = envelope.appID, !Self.isBlank(appID) {
+            return (messageID, appID.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return (messageID, routingSource)
+    }
+
+    /// What every message passes, inbound data and commands alike: a body within the limit, JSON content,
+    /// and a message id (the idempotency key).
+    ///
+    /// - Returns: the message id.
+    public static func common(_ envelope: InboundEnvelope, maxBodyBytes: Int) throws(InboundRejection) -> String {
         if envelope.body.count > maxBodyBytes {
             throw InboundRejection(
                 code: .bodyTooLarge,
@@ -21,11 +34,7 @@ public enum InboundChecks {
             throw InboundRejection(
                 code: .missingMessageID, reason: "Message has no message_id property.", field: "message_id")
         }
-        let routingSource = try Self.routingSource(envelope.routingKey, channel: routingChannel)
-        if let appID = envelope.appID, !Self.isBlank(appID) {
-            return (messageID, appID.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        return (messageID, routingSource)
+        return messageID
     }
 
     private static func contentType(_ contentType: String?) throws(InboundRejection) {
