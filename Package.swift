@@ -121,7 +121,7 @@ let package = Package(
             name: "RapportRuntimeTests", dependencies: ["RapportRuntime", "RapportCore", "RapportSupport", "RapportAMQP", "RapportPostgres"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "RapportServicesTests", dependencies: ["RapportServices", "RapportRuntime", "RapportSupport"],
+            name: "RapportServicesTests", dependencies: ["RapportServices", "RapportRuntime", "RapportMonitor", "RapportAMQP", "RapportSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "RapportMonitorTests", dependencies: ["RapportMonitor", "RapportSupport"], resources: [.copy("Fixtures")],

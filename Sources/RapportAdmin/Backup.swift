@@ -9,9 +9,31 @@ import Synchronization
 /// Backups with pg_dump and restores with pg_restore, each with the row count of every table, so a
 /// restore can be checked; and the rule that no migration runs without a fresh backup.
 public enum Backup {
-    public struct Failure: Error, CustomStringConvertible {
+    /// A backup or restore that could not be done.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// What went wrong.
+        public struct Code: Hashable, Sendable, CustomStringConvertible {
+            public let rawValue: String
+            private init(_ rawValue: String) { self.rawValue = rawValue }
+            /// The target is not a postgresql:// URL naming a database.
+            public static let invalidURL = Code("invalid_url")
+            /// There is no (fresh enough) backup to rely on.
+            public static let noBackup = Code("no_backup")
+            /// The row counts saved with the backup are missing.
+            public static let countsMissing = Code("counts_missing")
+            /// pg_dump or pg_restore is not installed.
+            public static let toolMissing = Code("tool_missing")
+            /// pg_dump or pg_restore failed.
+            public static let toolFailed = Code("tool_failed")
+            public var description: String { self.rawValue }
+        }
+
+        public var code: Code
         public var description: String
-        public init(_ d: String) { self.description = d }
+        public init(_ code: Code, _ description: String) {
+            self.code = code
+            self.description = description
+        }
     }
 
     /// Row counts of every table in the public schema (exact: `count(*)`, not statistics).
@@ -44,7 +66,7 @@ public enum Backup {
     /// Creates the (empty) database a `postgresql://…/NAME` URL names, connecting to `postgres` on the same server.
     public static func createDatabase(named url: String) throws {
         guard var c = URLComponents(string: url), let name = c.path.split(separator: "/").last.map(String.init), let _ = c.scheme else {
-            throw Failure("--into is a postgresql:// URL naming the database")
+            throw Failure(.invalidURL, "--into is a postgresql:// URL naming the database")
         }
         c.path = "/postgres"
         let admin = try PGConnection(c.string ?? url)
@@ -56,11 +78,11 @@ public enum Backup {
     /// the counts taken at dump time. Returns the tables whose counts differ (empty when all match).
     @discardableResult
     public static func restore(_ file: URL, into url: String) throws -> [String: (expected: Int, restored: Int)] {
-        guard FileManager.default.fileExists(atPath: file.path) else { throw Failure("no backup at \(file.path)") }
+        guard FileManager.default.fileExists(atPath: file.path) else { throw Failure(.noBackup, "no backup at \(file.path)") }
         try Self.tool("pg_restore", ["--no-owner", "--exit-on-error", "--dbname=\(url)", file.path])
         guard let data = try? Data(contentsOf: Self.countsFile(for: file)),
               let expected = try? JSONDecoder().decode([String: Int].self, from: data) else {
-            throw Failure("restored, but \(Self.countsFile(for: file).lastPathComponent) is missing: nothing to compare with")
+            throw Failure(.countsMissing, "restored, but \(Self.countsFile(for: file).lastPathComponent) is missing: nothing to compare with")
         }
         let db = try PGConnection(url)
         defer { db.close() }
@@ -73,8 +95,8 @@ public enum Backup {
     static func countsFile(for dump: URL) -> URL { dump.deletingPathExtension().appendingPathExtension("counts.json") }
 
     static func tool(_ name: String, _ args: [String]) throws {
-        guard let result = ExternalTool.run(name, args) else { throw Failure("\(name) is not installed (Debian: postgresql-client)") }
-        guard result.status == 0 else { throw Failure("\(name) failed (exit \(result.status)): \(result.errors.prefix(2000))") }
+        guard let result = ExternalTool.run(name, args) else { throw Failure(.toolMissing, "\(name) is not installed (Debian: postgresql-client)") }
+        guard result.status == 0 else { throw Failure(.toolFailed, "\(name) failed (exit \(result.status)): \(result.errors.prefix(2000))") }
     }
 
     /// How a migration gets its backup: taken now into a directory, or an existing one no older than
@@ -100,10 +122,10 @@ public enum Backup {
             backup = try Self.dump(url, into: dir, label: down == nil ? "before-\(pending.first!.migration.version)" : "before-down")
         case .existing(let file, let maxAge):
             guard let attrs = try? FileManager.default.attributesOfItem(atPath: file.path), let modified = attrs[.modificationDate] as? Date else {
-                throw Failure("refusing to change the schema: no backup at \(file.path)")
+                throw Failure(.noBackup, "refusing to change the schema: no backup at \(file.path)")
             }
             guard Date().timeIntervalSince(modified) <= maxAge else {
-                throw Failure("refusing to change the schema: \(file.lastPathComponent) is \(Int(Date().timeIntervalSince(modified) / 60)) minutes old (at most \(Int(maxAge / 60)))")
+                throw Failure(.noBackup, "refusing to change the schema: \(file.lastPathComponent) is \(Int(Date().timeIntervalSince(modified) / 60)) minutes old (at most \(Int(maxAge / 60)))")
             }
             backup = file
         }

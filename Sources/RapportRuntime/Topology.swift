@@ -102,12 +102,12 @@ public struct Topology: Sendable, Hashable, Codable {
         let t = try JSONDecoder().decode(Topology.self, from: Data(bytes))
         let exchanges = Set(t.exchanges.map(\.name)), queues = Set(t.queues.map(\.name))
         for b in t.bindings {
-            guard exchanges.contains(b.source) else { throw TopologyError("binding source '\(b.source)' is not a declared exchange") }
-            guard queues.contains(b.destination) else { throw TopologyError("binding destination '\(b.destination)' is not a declared queue") }
+            guard exchanges.contains(b.source) else { throw TopologyError(.inconsistent, "binding source '\(b.source)' is not a declared exchange") }
+            guard queues.contains(b.destination) else { throw TopologyError(.inconsistent, "binding destination '\(b.destination)' is not a declared queue") }
         }
         for q in t.queues {
             if let dlx = q.arguments["x-dead-letter-exchange"]?.stringValue, !exchanges.contains(dlx) {
-                throw TopologyError("queue '\(q.name)' dead-letters to '\(dlx)', which is not a declared exchange")
+                throw TopologyError(.inconsistent, "queue '\(q.name)' dead-letters to '\(dlx)', which is not a declared exchange")
             }
         }
         return t
@@ -146,7 +146,22 @@ public struct Topology: Sendable, Hashable, Codable {
 
 /// The topology file is inconsistent.
 public struct TopologyError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+        /// The file cannot be read or is not JSON.
+        public static let unreadable = Code("unreadable")
+        /// A binding or dead-letter exchange names something not declared, or a field is malformed.
+        public static let inconsistent = Code("inconsistent")
+        public var description: String { self.rawValue }
+    }
+
+    public var code: Code
     public var message: String
-    public init(_ message: String) { self.message = message }
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
     public var description: String { "topology: \(self.message)" }
 }

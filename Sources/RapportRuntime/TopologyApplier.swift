@@ -11,14 +11,14 @@ public enum TopologyApplier {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw TopologyError("cannot read \(path): \(error.localizedDescription)")
+            throw TopologyError(.unreadable, "cannot read \(path): \(error.localizedDescription)")
         }
         do {
             return try Topology.parse(Array(data))
         } catch let e as TopologyError {
-            throw TopologyError("\(path): \(e.message)")
+            throw TopologyError(e.code, "\(path): \(e.message)")
         } catch {
-            throw TopologyError("\(path): \(error)")
+            throw TopologyError(.unreadable, "\(path): \(error)")
         }
     }
 

@@ -13,14 +13,8 @@ public struct SalesCommandHandler: CommandHandler {
     public init() {}
 
     public func handle(_ e: InboundEnvelope, db: PGConnection) throws -> CommandOutcome {
-        let command: SalesCommand, envelope: CommandEnvelope
-        do {
-            (command, envelope) = try SalesCommand.parse(e)
-        } catch {
-            return .refused(error, deadLetter: true)
-        }
-        return try ProcessedCommands.once(db, messageID: envelope.messageID, command: command.name, actor: envelope.actor, body: e.body) {
-            .ok(try Self.execute(command, actor: envelope.actor, db: db))
+        try self.applyOnce(e, db: db, parse: SalesCommand.parse, name: \.name) { command, actor in
+            try Self.execute(command, actor: actor, db: db)
         }
     }
 

@@ -28,9 +28,9 @@ public struct IdentityCommands: Sendable {
         try self.db.transaction {
             guard let c = try self.db.query(
                 "select lead_id, candidate_lead_id, status from duplicate_candidates where id = $1 for update",
-                [candidateID]).first else { throw LeadMerge.MergeError(description: "no duplicate candidate \(candidateID)") }
+                [candidateID]).first else { throw LeadMerge.MergeError(.notFound, "no duplicate candidate \(candidateID)") }
             guard c["status"] == "open" else {
-                throw LeadMerge.MergeError(description: "duplicate candidate \(candidateID) was already decided (\(c["status"] ?? "?"))")
+                throw LeadMerge.MergeError(.alreadyDecided, "duplicate candidate \(candidateID) was already decided (\(c["status"] ?? "?"))")
             }
             var mergeID: Int64?
             if merge {

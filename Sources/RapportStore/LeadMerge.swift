@@ -13,8 +13,32 @@ public struct LeadMerge: Sendable {
 
     public init(db: PGConnection) { self.db = db }
 
-    public struct MergeError: Error, CustomStringConvertible {
+    /// A merge, unmerge or review decision that cannot happen.
+    public struct MergeError: Error, Sendable, CustomStringConvertible {
+        /// What went wrong.
+        public struct Code: Hashable, Sendable, CustomStringConvertible {
+            public let rawValue: String
+            private init(_ rawValue: String) { self.rawValue = rawValue }
+            /// No such lead, merge or duplicate candidate.
+            public static let notFound = Code("not_found")
+            /// A lead cannot be merged into itself.
+            public static let sameLead = Code("same_lead")
+            /// The lead was merged into another already.
+            public static let alreadyMerged = Code("already_merged")
+            /// The merge was undone, or the candidate decided, before.
+            public static let alreadyDecided = Code("already_decided")
+            /// A later merge changed the same lead: undo that one first.
+            public static let laterMergeFirst = Code("later_merge_first")
+            public var description: String { self.rawValue }
+        }
+
+        public var code: Code
         public var description: String
+
+        public init(_ code: Code, _ description: String) {
+            self.code = code
+            self.description = description
+        }
     }
 
     static let leadColumns = "id, name, phone, email, company, address, utm, fields, customer_id, touch_count, first_seen_at, last_seen_at, merged_into"
@@ -22,15 +46,15 @@ public struct LeadMerge: Sendable {
     /// Merges `loser` into `winner`; returns the merge id.
     @discardableResult
     public func merge(winner: UUID, loser: UUID, actor: String, reason: String? = nil) throws -> Int64 {
-        guard winner != loser else { throw MergeError(description: "a lead cannot be merged into itself") }
+        guard winner != loser else { throw MergeError(.sameLead, "a lead cannot be merged into itself") }
         return try self.db.transaction {
             try self.db.query("select pg_advisory_xact_lock($1)", [LeadStore.resolutionLock])
             let rows = try self.db.query(
                 "select id, to_jsonb(l) as row, merged_into from leads l where id = any($1::uuid[]) order by id for update",
                 [[winner, loser].map { $0.uuidString.lowercased() }])
-            guard rows.count == 2 else { throw MergeError(description: "both leads must exist") }
+            guard rows.count == 2 else { throw MergeError(.notFound, "both leads must exist") }
             for r in rows where r["merged_into"] != nil {
-                throw MergeError(description: "lead \(r["id"] ?? "?") was already merged into \(r["merged_into"]!)")
+                throw MergeError(.alreadyMerged, "lead \(r["id"] ?? "?") was already merged into \(r["merged_into"]!)")
             }
             let before = Dictionary(uniqueKeysWithValues: try rows.map { (try $0.decode("id", as: UUID.self), $0["row"] ?? "{}") })
             let w = winner.uuidString.lowercased(), l = loser.uuidString.lowercased()
@@ -76,14 +100,14 @@ public struct LeadMerge: Sendable {
                 select winner_lead_id, loser_lead_id, winner_before::text as wb, loser_before::text as lb,
                        loser_identities, loser_keys, winner_keys, loser_messages::text as lm, unmerged_at
                 from lead_merges where id = $1 for update
-                """, [mergeID]).first else { throw MergeError(description: "no merge \(mergeID)") }
-            guard m["unmerged_at"] == nil else { throw MergeError(description: "merge \(mergeID) was already undone") }
+                """, [mergeID]).first else { throw MergeError(.notFound, "no merge \(mergeID)") }
+            guard m["unmerged_at"] == nil else { throw MergeError(.alreadyDecided, "merge \(mergeID) was already undone") }
             let w: String = try m.decode("winner_lead_id"), l: String = try m.decode("loser_lead_id")
             // A later merge of the winner would be undone silently by restoring its old row: refuse.
             let later = try self.db.query(
                 "select id from lead_merges where id > $1 and unmerged_at is null and (winner_lead_id = $2 or loser_lead_id = $2)",
                 [mergeID, w])
-            if let r = later.first { throw MergeError(description: "undo merge \(r["id"] ?? "?") first: it changed the same lead later") }
+            if let r = later.first { throw MergeError(.laterMergeFirst, "undo merge \(r["id"] ?? "?") first: it changed the same lead later") }
             for (id, row) in [(w, m["wb"] ?? "{}"), (l, m["lb"] ?? "{}")] {
                 try self.db.query(
                     """

@@ -195,7 +195,7 @@ struct BrokerAndAlertTests {
         #expect(find("connection_blocked").map(engine.severity) == .critical)
         #expect(!r.contains { $0.subject == "someone.else" })
         // Unreachable: one reading that says so, which is critical.
-        let down = readings(BrokerCheck(managementURL: "http://127.0.0.1:1", fetch: { _ in throw MiniHTTP.Failure(description: "refused") }).run())
+        let down = readings(BrokerCheck(managementURL: "http://127.0.0.1:1", fetch: { _ in throw MiniHTTP.Failure(.network, description: "refused") }).run())
         #expect(down.map(\.check) == ["broker_reachable"] && down.first.map(engine.severity) == .critical)
     }
 

@@ -37,7 +37,7 @@ struct Profile: ParsableCommand {
                                          duplicateFraction: self.duplicates, bodyBytes: self.bodyBytes)
         let n = Double(self.count)
 
-        // 1. Broker: fill a quorum queue, then drain it the way IngestConsumer does (nextDelivery, multiple-ack).
+        // 1. Broker: fill a quorum queue, then drain it the way QueueConsumer does (nextDelivery, multiple-ack).
         var configuration = try AMQPConnection.Configuration(url: self.targets.amqpURL)
         configuration.connectionName = "rapport-bench-profile"
         let conn = try AMQPConnection(configuration: configuration)
@@ -73,7 +73,7 @@ struct Profile: ParsableCommand {
         let consumed = consume.lap()
         _ = try? conn.deleteQueue(self.queue)
 
-        // 2. Decode, exactly as IngestConsumer.process builds the envelope.
+        // 2. Decode, exactly as IngestHandler builds the envelope.
         let decoder = WebFormDecoder(channel: "webform")
         var submissions: [LeadSubmission] = []
         submissions.reserveCapacity(self.count)
