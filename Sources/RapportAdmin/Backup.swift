@@ -12,21 +12,7 @@ public enum Backup {
     /// A backup or restore that could not be done.
     public struct Failure: Error, Sendable, CustomStringConvertible {
         /// What went wrong.
-        public struct Code: Hashable, Sendable, CustomStringConvertible {
-            public let rawValue: String
-            private init(_ rawValue: String) { self.rawValue = rawValue }
-            /// The target is not a postgresql:// URL naming a database.
-            public static let invalidURL = Code("invalid_url")
-            /// There is no (fresh enough) backup to rely on.
-            public static let noBackup = Code("no_backup")
-            /// The row counts saved with the backup are missing.
-            public static let countsMissing = Code("counts_missing")
-            /// pg_dump or pg_restore is not installed.
-            public static let toolMissing = Code("tool_missing")
-            /// pg_dump or pg_restore failed.
-            public static let toolFailed = Code("tool_failed")
-            public var description: String { self.rawValue }
-        }
+        public typealias Code = ErrorCode<Failure>
 
         public var code: Code
         public var description: String
@@ -140,4 +126,17 @@ extension JSONEncoder {
         e.outputFormatting = [.sortedKeys, .prettyPrinted]
         return e
     }
+}
+
+extension ErrorCode where Owner == Backup.Failure {
+    /// The target is not a postgresql:// URL naming a database.
+    public static let invalidURL = Self("invalid_url")
+    /// There is no (fresh enough) backup to rely on.
+    public static let noBackup = Self("no_backup")
+    /// The row counts saved with the backup are missing.
+    public static let countsMissing = Self("counts_missing")
+    /// pg_dump or pg_restore is not installed.
+    public static let toolMissing = Self("tool_missing")
+    /// pg_dump or pg_restore failed.
+    public static let toolFailed = Self("tool_failed")
 }

@@ -1,17 +1,10 @@
 import Foundation
+import RapportSupport
 
 /// A quote or payment plan that breaks the pipeline's rules.
 public struct PipelineRuleError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What went wrong.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        private init(_ rawValue: String) { self.rawValue = rawValue }
-        /// A quote line, its discount or the tax rate is out of range.
-        public static let invalidQuote = Code("invalid_quote")
-        /// Installments that do not fit the contract.
-        public static let invalidPaymentPlan = Code("invalid_payment_plan")
-        public var description: String { self.rawValue }
-    }
+    public typealias Code = ErrorCode<PipelineRuleError>
 
     public var code: Code
     public var message: String
@@ -22,4 +15,11 @@ public struct PipelineRuleError: Error, Sendable, Hashable, CustomStringConverti
     }
 
     public var description: String { self.message }
+}
+
+extension ErrorCode where Owner == PipelineRuleError {
+    /// A quote line, its discount or the tax rate is out of range.
+    public static let invalidQuote = Self("invalid_quote")
+    /// Installments that do not fit the contract.
+    public static let invalidPaymentPlan = Self("invalid_payment_plan")
 }

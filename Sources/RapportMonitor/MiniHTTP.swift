@@ -1,4 +1,5 @@
 import Foundation
+import RapportSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,19 +10,7 @@ public enum MiniHTTP {
     /// A request or a listener that failed.
     public struct Failure: Error, Sendable, CustomStringConvertible {
         /// What went wrong.
-        public struct Code: Hashable, Sendable, CustomStringConvertible {
-            public let rawValue: String
-            private init(_ rawValue: String) { self.rawValue = rawValue }
-            /// Not an http:// URL this client can fetch.
-            public static let invalidURL = Code("invalid_url")
-            /// Resolving, connecting, reading or writing failed.
-            public static let network = Code("network")
-            /// The peer sent no HTTP response.
-            public static let noResponse = Code("no_response")
-            /// The server cannot bind or listen.
-            public static let listen = Code("listen")
-            public var description: String { self.rawValue }
-        }
+        public typealias Code = ErrorCode<Failure>
 
         public var code: Code
         public var description: String
@@ -120,4 +109,15 @@ public enum MiniHTTP {
             close(client)
         }
     }
+}
+
+extension ErrorCode where Owner == MiniHTTP.Failure {
+    /// Not an http:// URL this client can fetch.
+    public static let invalidURL = Self("invalid_url")
+    /// Resolving, connecting, reading or writing failed.
+    public static let network = Self("network")
+    /// The peer sent no HTTP response.
+    public static let noResponse = Self("no_response")
+    /// The server cannot bind or listen.
+    public static let listen = Self("listen")
 }

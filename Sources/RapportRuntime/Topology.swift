@@ -143,25 +143,3 @@ public struct Topology: Sendable, Hashable, Codable {
         ])
     }
 }
-
-/// The topology file is inconsistent.
-public struct TopologyError: Error, Sendable, CustomStringConvertible {
-    /// What went wrong.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        private init(_ rawValue: String) { self.rawValue = rawValue }
-        /// The file cannot be read or is not JSON.
-        public static let unreadable = Code("unreadable")
-        /// A binding or dead-letter exchange names something not declared, or a field is malformed.
-        public static let inconsistent = Code("inconsistent")
-        public var description: String { self.rawValue }
-    }
-
-    public var code: Code
-    public var message: String
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-    public var description: String { "topology: \(self.message)" }
-}

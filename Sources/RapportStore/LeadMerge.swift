@@ -16,21 +16,7 @@ public struct LeadMerge: Sendable {
     /// A merge, unmerge or review decision that cannot happen.
     public struct MergeError: Error, Sendable, CustomStringConvertible {
         /// What went wrong.
-        public struct Code: Hashable, Sendable, CustomStringConvertible {
-            public let rawValue: String
-            private init(_ rawValue: String) { self.rawValue = rawValue }
-            /// No such lead, merge or duplicate candidate.
-            public static let notFound = Code("not_found")
-            /// A lead cannot be merged into itself.
-            public static let sameLead = Code("same_lead")
-            /// The lead was merged into another already.
-            public static let alreadyMerged = Code("already_merged")
-            /// The merge was undone, or the candidate decided, before.
-            public static let alreadyDecided = Code("already_decided")
-            /// A later merge changed the same lead: undo that one first.
-            public static let laterMergeFirst = Code("later_merge_first")
-            public var description: String { self.rawValue }
-        }
+        public typealias Code = ErrorCode<MergeError>
 
         public var code: Code
         public var description: String
@@ -153,4 +139,17 @@ public struct LeadMerge: Sendable {
         w.endRow()
         return w.finish()
     }
+}
+
+extension ErrorCode where Owner == LeadMerge.MergeError {
+    /// No such lead, merge or duplicate candidate.
+    public static let notFound = Self("not_found")
+    /// A lead cannot be merged into itself.
+    public static let sameLead = Self("same_lead")
+    /// The lead was merged into another already.
+    public static let alreadyMerged = Self("already_merged")
+    /// The merge was undone, or the candidate decided, before.
+    public static let alreadyDecided = Self("already_decided")
+    /// A later merge changed the same lead: undo that one first.
+    public static let laterMergeFirst = Self("later_merge_first")
 }

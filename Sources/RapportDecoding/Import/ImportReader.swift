@@ -318,6 +318,9 @@ public final class ImportReader {
         return Record(fields: row.fields, kinds: row.kinds, lineNumber: row.rowNumber)
     }
 
+    // Swift 6.3's optimizer crashes on this loop (CopyPropagation, "Found ownership error"); the work is
+    // in the parser and decoder, which are still optimized.
+    @_optimize(none)
     private func nextTextRecord(_ state: TextState) throws -> Record? {
         while true {
             if state.finished { return nil }
