@@ -3,6 +3,7 @@ import RapportAMQP
 import RapportMonitor
 import RapportPostgres
 import RapportServices
+import RapportSupport
 import RapportTesting
 import Testing
 
@@ -101,6 +102,53 @@ struct StartupIntegrationTests {
         try await env.waitUntil("ingested after the wait", timeout: .seconds(60)) {
             try env.count("select count(*)::int8 as n from inbound_ledger") == 1
         }
+        #expect(worker.terminate() == 0)
+    }
+}
+
+/// A new form is data: `rapport run` with a connectors folder that has one more mapping and route ingests it.
+@Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run routing tests"))
+struct RoutesIntegrationTests {
+    @Test(.timeLimit(.minutes(2)))
+    func aNewFormNeedsAMappingAndARouteNotCode() async throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        // The shipped connectors plus one form builder with its own field names.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rapport-connectors-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(atPath: env.settings.connectorsPath, toPath: dir.path)
+        try #"{"channel": "webform", "format": "flat-json", "fields": {"name": "visitor", "phone": "mobile", "fields.booth": "booth"}}"#
+            .write(to: dir.appendingPathComponent("webform/expo.mapping.json"), atomically: true, encoding: .utf8)
+        let routesURL = dir.appendingPathComponent("routes.json")
+        var routes = try JSONValue.parse(Array(try Data(contentsOf: routesURL))).objectValue ?? [:]
+        var queues = routes["queues"]?.objectValue ?? [:]
+        var webform = queues["rapport.inbound.webform"]?.objectValue ?? [:]
+        var connectors = webform["connectors"]?.objectValue ?? [:]
+        connectors["expo-2026"] = .object(["mapping": "webform/expo.mapping.json"])
+        webform["connectors"] = .object(connectors)
+        queues["rapport.inbound.webform"] = .object(webform)
+        routes["queues"] = .object(queues)
+        try JSONValue.object(routes).jsonString.write(to: routesURL, atomically: true, encoding: .utf8)
+
+        let worker = try WorkerProcess(env: env, overrides: ["RAPPORT_CONNECTORS": dir.path])
+        defer { worker.terminate() }
+        let body = Array(#"{"visitor": "王芳", "mobile": "138 1234 5678", "booth": "A12"}"#.utf8)
+        try env.publish([
+            InboundMessage(routingKey: "inbound.webform.expo-2026", body: body,
+                           properties: .init(contentType: "application/json", messageID: "expo-1", appID: "expo-2026")),
+            // The same body from another source is read in Rapport's own field names: no contact, dead-lettered.
+            InboundMessage(routingKey: "inbound.webform.site-a", body: body,
+                           properties: .init(contentType: "application/json", messageID: "site-1", appID: "site-a")),
+        ])
+        try await env.waitUntil("the form ingested", timeout: .seconds(60)) {
+            try env.count("select count(*)::int8 as n from leads where name = '王芳' and phone = '+8613812345678' and fields->>'booth' = 'A12'") == 1
+        }
+        // Only ingest runs here, so the refused message waits in rapport.dead for the archiver.
+        try await env.waitUntil("the other source refused") {
+            let q = try JSONValue.parse(Array(try env.management("GET", "/api/queues/\(env.name)/rapport.dead").utf8)).objectValue
+            return q?["messages"] == .number(1)
+        }
+        #expect(try env.count("select count(*)::int8 as n from inbound_ledger") == 1)
         #expect(worker.terminate() == 0)
     }
 }
