@@ -64,110 +64,149 @@ public struct QueueConsumer<Handler: DeliveryHandler>: WorkerLoop {
         let supervisor = Supervisor(name: self.configuration.connectionName, logger: logger,
                                     connections: self.configuration.connections, maxBackoff: self.configuration.maxBackoff)
         supervisor.run(stop: stop) { backoff in
-            try Session(consumer: self, index: index, stop: stop, logger: logger).run(backoff: &backoff)
+            let session = try Session(consumer: self, index: index, stop: stop, logger: logger)
+            defer { session.close() }
+            backoff.reset()
+            try session.run()
         }
         logger.info("consumer stopped")
     }
 }
 
-/// One connection's worth of consuming; ends with a throw on any broker fault.
-private struct Session<Handler: DeliveryHandler> {
+/// One connection's worth of consuming: the two broker connections, the database connection and what
+/// was delivered while a batch was held back. Ends with a throw on any broker fault.
+private final class Session<Handler: DeliveryHandler> {
     let consumer: QueueConsumer<Handler>
-    let index: Int
+    let configuration: QueueConsumer<Handler>.Configuration
     let stop: StopSignal
     let logger: Logger
-    var configuration: QueueConsumer<Handler>.Configuration { self.consumer.configuration }
+    let input: AMQPConnection
+    let publisher: AMQPConnection
+    let consumerTag: String
+    /// Connected lazily: an outage is waited out with the batch in hand.
+    var db: PGConnection?
+    /// Delivered while a batch was held back; the next batch starts with them.
+    var pending: [AMQPDelivery] = []
 
-    func run(backoff: inout Backoff) throws {
-        let c = self.configuration
-        let input = try c.connections.broker(name: "\(c.connectionName)-\(self.index)")
-        defer { input.close() }
-        let publisher = try c.connections.broker(name: "\(c.publisherConnectionName)-\(self.index)")
-        defer { publisher.close() }
-        if let topology = c.topology { try TopologyApplier.apply(topology, on: input) }
-        try publisher.enableConfirms()
-        try input.setPrefetch(c.prefetch)
-        let tag = try input.consume(queue: c.queue)
-        self.logger.info("consuming", metadata: ["amqp.consumer_tag": "\(tag)"])
-        backoff.reset()
-
-        // The database is connected lazily: an outage is waited out with the batch in hand.
-        var db: PGConnection? = try? c.connections.database()
-        defer { db?.close() }
-        var pending: [AMQPDelivery] = []  // delivered while a batch was held back
-        while !self.stop.isSet {
-            var batch = pending
-            pending.removeAll()
-            if batch.isEmpty {
-                guard let first = try input.nextDelivery(timeout: .milliseconds(250)) else {
-                    try publisher.pump()
-                    continue
-                }
-                batch.append(first)
-            }
-            let deadline = ContinuousClock.now + c.batchWait
-            while batch.count < c.batchSize {
-                let left = deadline - ContinuousClock.now
-                if left <= .zero { break }
-                guard let d = try input.nextDelivery(timeout: left) else { break }
-                batch.append(d)
-            }
-            try self.process(batch, input: input, publisher: publisher, db: &db, pending: &pending)
-            // Under steady load the idle branch above never runs; the publisher must still beat.
-            try publisher.pump()
+    /// Connects, applies the topology and starts consuming.
+    init(consumer: QueueConsumer<Handler>, index: Int, stop: StopSignal, logger: Logger) throws {
+        let c = consumer.configuration
+        self.consumer = consumer
+        self.configuration = c
+        self.stop = stop
+        self.logger = logger
+        self.input = try c.connections.broker(name: "\(c.connectionName)-\(index)")
+        do {
+            self.publisher = try c.connections.broker(name: "\(c.publisherConnectionName)-\(index)")
+        } catch {
+            self.input.close()
+            throw error
         }
-        // Graceful stop: the batch in hand was committed and acked; the broker requeues the rest.
-        try? input.cancel(consumerTag: tag)
+        do {
+            if let topology = c.topology { try TopologyApplier.apply(topology, on: self.input) }
+            try self.publisher.enableConfirms()
+            try self.input.setPrefetch(c.prefetch)
+            self.consumerTag = try self.input.consume(queue: c.queue)
+        } catch {
+            self.input.close()
+            self.publisher.close()
+            throw error
+        }
+        self.db = try? c.connections.database()
+        logger.info("consuming", metadata: ["amqp.consumer_tag": "\(self.consumerTag)"])
     }
 
-    private func process(_ batch: [AMQPDelivery], input: AMQPConnection, publisher: AMQPConnection,
-                         db: inout PGConnection?, pending: inout [AMQPDelivery]) throws {
+    func close() {
+        self.db?.close()
+        self.publisher.close()
+        self.input.close()
+    }
+
+    func run() throws {
+        while !self.stop.isSet {
+            if let batch = try self.nextBatch() { try self.process(batch) }
+            // Under steady load the idle path never runs; the publisher must still beat.
+            try self.publisher.pump()
+        }
+        // Graceful stop: the batch in hand was committed and acked; the broker requeues the rest.
+        try? self.input.cancel(consumerTag: self.consumerTag)
+    }
+
+    /// What was held back, else up to `batchSize` deliveries within `batchWait` of the first; `nil` when
+    /// nothing came within 250 ms (so the caller can look at the stop signal and beat).
+    private func nextBatch() throws -> [AMQPDelivery]? {
+        var batch = self.pending
+        self.pending.removeAll()
+        if batch.isEmpty {
+            guard let first = try self.input.nextDelivery(timeout: .milliseconds(250)) else { return nil }
+            batch.append(first)
+        }
+        let deadline = ContinuousClock.now + self.configuration.batchWait
+        while batch.count < self.configuration.batchSize {
+            let left = deadline - ContinuousClock.now
+            if left <= .zero { break }
+            guard let d = try self.input.nextDelivery(timeout: left) else { break }
+            batch.append(d)
+        }
+        return batch
+    }
+
+    private func process(_ batch: [AMQPDelivery]) throws {
         let c = self.configuration
         var backoff = Backoff(maximum: c.maxBackoff)
         var outcome: DeliveryOutcome?
         while outcome == nil {
             do {
-                if db == nil || db?.isConnected == false {
-                    db?.close()
-                    db = nil
-                    db = try c.connections.database()
-                }
-                guard let connection = db else { continue }
-                outcome = try self.consumer.handler.handle(batch, database: connection)
+                outcome = try self.consumer.handler.handle(batch, database: try self.database())
             } catch let e as AMQPError {
                 throw e
             } catch {
-                guard Self.isDatabaseFault(error, db) else { throw error }
+                guard Self.isDatabaseFault(error, self.db) else { throw error }
                 let wait = backoff.next()
                 var metadata = ServerFault(error, connections: c.connections).metadata
                 metadata["batch"] = "\(batch.count)"
                 metadata["backoff"] = "\(wait)"
                 self.logger.warning("database unavailable; holding batch", metadata: metadata)
-                let until = ContinuousClock.now + wait
-                while ContinuousClock.now < until {
-                    // Keep heartbeats flowing; buffer what arrives meanwhile (bounded by prefetch).
-                    if let d = try input.nextDelivery(timeout: min(until - ContinuousClock.now, .milliseconds(200))) {
-                        pending.append(d)
-                    }
-                    try publisher.pump()
-                }
+                try self.beat(for: wait)
                 // Shutting down without a database: leave the batch unacked for the next worker.
                 if self.stop.isSet { throw CancellationError() }
             }
         }
         guard let outcome else { return }
-        try DeadLetters.publish(outcome.deadLetters.map { ($0.delivery, $0.rejection) }, on: publisher)
+        try DeadLetters.publish(outcome.deadLetters.map { ($0.delivery, $0.rejection) }, on: self.publisher)
         if !outcome.replies.isEmpty {
             for r in outcome.replies {
-                try publisher.publish(exchange: r.exchange, routingKey: r.routingKey, body: r.body, properties: r.properties)
+                try self.publisher.publish(exchange: r.exchange, routingKey: r.routingKey, body: r.body, properties: r.properties)
             }
             // A reply that cannot be routed (the caller has gone) is not worth holding the batch for.
-            _ = try publisher.waitForConfirms(timeout: .seconds(30))
+            _ = try self.publisher.waitForConfirms(timeout: .seconds(30))
         }
         if let last = batch.map(\.deliveryTag).max() {
-            try input.ack(last, multiple: true)
+            try self.input.ack(last, multiple: true)
         }
         outcome.afterAck?()
+    }
+
+    /// The database connection, (re)connected if it is missing or broken.
+    private func database() throws -> PGConnection {
+        if let db = self.db, db.isConnected { return db }
+        self.db?.close()
+        self.db = nil
+        let db = try self.configuration.connections.database()
+        self.db = db
+        return db
+    }
+
+    /// Waits `duration` while keeping both connections' heartbeats going, holding what arrives meanwhile
+    /// (bounded by the prefetch).
+    private func beat(for duration: Duration) throws {
+        let until = ContinuousClock.now + duration
+        while ContinuousClock.now < until {
+            if let d = try self.input.nextDelivery(timeout: min(until - ContinuousClock.now, .milliseconds(200))) {
+                self.pending.append(d)
+            }
+            try self.publisher.pump()
+        }
     }
 
     /// Faults a wait can fix: the database is unreachable, restarting, or the transaction lost a race.

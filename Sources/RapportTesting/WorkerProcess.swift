@@ -36,7 +36,7 @@ public final class WorkerProcess: @unchecked Sendable {
         self.process.standardOutput = FileHandle.nullDevice
         if captureLog {
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("rapport-worker-\(UUID().uuidString).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             self.process.standardError = try FileHandle(forWritingTo: log)
             self.log = log
         } else {

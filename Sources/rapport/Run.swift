@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RapportAdmin
 import RapportMonitor
+import RapportPostgres
 import RapportRuntime
 import RapportServices
 import ServiceLifecycle
