@@ -32,11 +32,14 @@ public struct LeadStore: Sendable {
     @discardableResult
     public func ingest(_ submissions: [LeadSubmission], now: Date = Date()) throws -> LeadPlan {
         guard !submissions.isEmpty else { return LeadPlan() }
+        // Profiled before the transaction: pure CPU that other consumers' batches can overlap, instead of
+        // time spent holding the resolution lock.
+        let profiles = self.fuzzy ? submissions.map { MatchProfile($0.personRecord) } : []
         var attempt = 0
         while true {
             do {
                 return try self.connection.transaction {
-                    try self.ingestInTransaction(submissions, now: now)
+                    try self.ingestInTransaction(submissions, profiles: profiles, now: now)
                 }
             } catch is Conflict where attempt < self.maxConflictRetries {
                 attempt += 1
@@ -55,10 +58,10 @@ public struct LeadStore: Sendable {
     /// Earlier submissions of a merged candidate compared besides the lead itself (the latest ones).
     static let touchesPerCandidate = 4
 
-    private func ingestInTransaction(_ submissions: [LeadSubmission], now: Date) throws -> LeadPlan {
+    private func ingestInTransaction(_ submissions: [LeadSubmission], profiles: [MatchProfile], now: Date) throws -> LeadPlan {
         // Exact keys need no lock: two writers of one key collide on lead_identities and one re-plans.
         if self.fuzzy { try self.connection.query("select pg_advisory_xact_lock($1)", [Self.resolutionLock]) }
-        let (plan, readTouchCounts) = try self.planReading(submissions, now: now)
+        let (plan, readTouchCounts) = try self.planReading(submissions, profiles: profiles, now: now)
         // Lock only the leads this batch changes, and only if nobody changed them since they were read;
         // else plan again. (Locking every candidate dirtied thousands of rows per batch for nothing.)
         let changed = plan.leads.keys.filter { !plan.createdLeadIDs.contains($0) }.sorted { $0.uuidString < $1.uuidString }
@@ -82,15 +85,16 @@ public struct LeadStore: Sendable {
     /// What ``ingest(_:now:)`` would decide for these submissions, without writing anything: reads the
     /// ledger, the identity owners and the candidates, and plans.
     public func plan(_ submissions: [LeadSubmission], now: Date = Date()) throws -> LeadPlan {
-        try self.planReading(submissions, now: now).plan
+        try self.planReading(submissions, profiles: self.fuzzy ? submissions.map { MatchProfile($0.personRecord) } : [], now: now).plan
     }
 
     /// The plan, and the touch count of every lead as it was read (to detect a concurrent change).
-    private func planReading(_ submissions: [LeadSubmission], now: Date) throws -> (plan: LeadPlan, touchCounts: [UUID: Int]) {
+    /// `profiles` are the submissions' match profiles (empty for exact matching).
+    private func planReading(_ submissions: [LeadSubmission], profiles: [MatchProfile],
+                             now: Date) throws -> (plan: LeadPlan, touchCounts: [UUID: Int]) {
         let db = self.connection
         var identityKeys = Set<String>()
         var blockingKeys = Set<String>()
-        let profiles = self.fuzzy ? submissions.map { MatchProfile($0.personRecord) } : []
         for s in submissions { identityKeys.formUnion(IdentityKey.keys(of: s)) }
         for p in profiles { blockingKeys.formUnion(p.blockingKeys) }
         let keyList = Array(identityKeys)
