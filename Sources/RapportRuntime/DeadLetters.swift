@@ -50,7 +50,7 @@ public enum DeadLetters {
     /// Publishes rejected deliveries to the dead-letter exchange and waits for the broker's confirms.
     ///
     /// - Throws: when the broker did not confirm every one; the caller then must not ack the originals.
-    public static func publish(_ rejected: [(AMQPDelivery, InboundRejection)], on publisher: AMQPConnection) throws {
+    public static func publish(_ rejected: [(delivery: AMQPDelivery, rejection: InboundRejection)], on publisher: AMQPConnection) throws {
         guard !rejected.isEmpty else { return }
         for (d, r) in rejected {
             try publisher.publish(exchange: Self.exchange, routingKey: d.routingKey, body: d.body,

@@ -173,7 +173,7 @@ private final class Session<Handler: DeliveryHandler> {
             }
         }
         guard let outcome else { return }
-        try DeadLetters.publish(outcome.deadLetters.map { ($0.delivery, $0.rejection) }, on: self.publisher)
+        try DeadLetters.publish(outcome.deadLetters, on: self.publisher)
         if !outcome.replies.isEmpty {
             for r in outcome.replies {
                 try self.publisher.publish(exchange: r.exchange, routingKey: r.routingKey, body: r.body, properties: r.properties)

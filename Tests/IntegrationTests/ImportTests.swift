@@ -42,32 +42,37 @@ struct ImportIntegrationTests {
         return path
     }
 
-    @Test(.timeLimit(.minutes(2)))
-    func aStrayQuoteCostsOneLineAndTheCountsAddUp() async throws {
-        let env = try TestEnvironment()
-        defer { env.tearDown() }
+    /// Imports ``writeFaultyRecordsFile()`` with the import workers running, and waits until its 17 good
+    /// rows are ingested and its 2 bad lines archived.
+    static func importFaultyRecords(_ env: TestEnvironment, db: PGConnection) async throws -> ImportJob.Report {
         let path = try Self.writeFaultyRecordsFile()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let workers = try Self.startImportWorkers(env)
         defer { workers.stop() }
         let conn = try env.amqp(name: "importer")
         defer { conn.close() }
-        let db = try env.db()
-        defer { db.close() }
-
         let mapping = try ChannelMapping(contentsOfFile: Self.recordsMappingPath)
         let report = try ImportJob(path: path, source: "crm-export", mapping: mapping).run(publisher: conn, db: db)
+        try await env.waitUntil("17 rows ingested and 2 archived") {
+            try env.count("select count(*)::int8 as n from inbound_ledger") == 17
+                && env.count("select count(*)::int8 as n from dead_letters") == 2
+        }
+        return report
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aStrayQuoteCostsOneLineAndTheCountsAddUp() async throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let db = try env.db()
+        defer { db.close() }
+        let report = try await Self.importFaultyRecords(env, db: db)
         #expect(report.rows == 19)
         #expect(report.published == 17)
         #expect(report.dead == ["malformed_row": 1, "invalid_field": 1])
         #expect(report.published + report.dead.values.reduce(0, +) == report.rows)
         #expect(report.firstErrors.contains { $0.contains("line 5") && $0.contains("quoted field never closed") }, "\(report.firstErrors)")
         #expect(report.firstErrors.contains { $0.contains("line 9") }, "\(report.firstErrors)")
-
-        try await env.waitUntil("17 rows ingested and 2 archived") {
-            try env.count("select count(*)::int8 as n from inbound_ledger") == 17
-                && env.count("select count(*)::int8 as n from dead_letters") == 2
-        }
         let dead = try DeadLetterAdmin(db: db).list(.init(all: true))
         #expect(Set(dead.map(\.messageID)) == ["\(report.batchID):5", "\(report.batchID):9"])
         #expect(dead.first { $0.messageID == "\(report.batchID):5" }?.error?.contains("line 5") == true)
@@ -96,20 +101,9 @@ struct ImportIntegrationTests {
     func ledgerExportNamesTheUpstreamKey() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
-        let path = try Self.writeFaultyRecordsFile()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let workers = try Self.startImportWorkers(env)
-        defer { workers.stop() }
-        let conn = try env.amqp(name: "importer")
-        defer { conn.close() }
         let db = try env.db()
         defer { db.close() }
-        let mapping = try ChannelMapping(contentsOfFile: Self.recordsMappingPath)
-        let report = try ImportJob(path: path, source: "crm-export", mapping: mapping).run(publisher: conn, db: db)
-        try await env.waitUntil("17 rows ingested and 2 archived") {
-            try env.count("select count(*)::int8 as n from inbound_ledger") == 17
-                && env.count("select count(*)::int8 as n from dead_letters") == 2
-        }
+        let report = try await Self.importFaultyRecords(env, db: db)
 
         // Every row, imported or refused, names its rec_id (R1001 is line 2), next to its <batch>:<line>.
         var text = ""

@@ -21,9 +21,7 @@ public struct RoutedDecoder: InboundDecoder {
     }
 
     public func decode(_ envelope: InboundEnvelope) -> Result<LeadSubmission, InboundRejection> {
-        let routingSource = envelope.routingKey.split(separator: ".").dropFirst(2).first.map(String.init)
-        let candidates = [envelope.type, envelope.appID, routingSource].compactMap { $0 }
-        guard let name = candidates.first(where: { self.connectors[$0] != nil || self.unavailable[$0] != nil }) else {
+        guard let name = self.connectorName(envelope) else {
             if let fallback = self.fallback { return fallback.decode(envelope) }
             return .failure(InboundRejection(
                 code: .unknownConnector,
@@ -35,5 +33,17 @@ public struct RoutedDecoder: InboundDecoder {
                 code: .unknownConnector, reason: "The \(name) connector is not configured: \(self.unavailable[name] ?? "").", field: "type"))
         }
         return decoder.decode(envelope)
+    }
+
+    /// The first of type, app_id and routing-key source that names a connector of this queue. On the hot
+    /// path: a queue without connectors asks nothing, and the routing key is split only when needed.
+    private func connectorName(_ envelope: InboundEnvelope) -> String? {
+        guard !self.connectors.isEmpty || !self.unavailable.isEmpty else { return nil }
+        func known(_ name: String?) -> String? {
+            guard let name, self.connectors[name] != nil || self.unavailable[name] != nil else { return nil }
+            return name
+        }
+        return known(envelope.type) ?? known(envelope.appID)
+            ?? known(envelope.routingKey.split(separator: ".").dropFirst(2).first.map(String.init))
     }
 }
