@@ -279,6 +279,8 @@ public enum ChineseText {
         /// The name's ``ChineseText/pinyinKey(_:surnameFirst:)`` (written order).
         public let key: String
         let orderings: [Reading]
+        /// How many orderings (written, and western when it differs) the name is compared in.
+        var orderingCount: Int { self.orderings.count }
 
         /// Prepares a name.
         ///

@@ -114,6 +114,27 @@ public struct MatchProfile: Sendable {
         self.blockingKeys = keys
     }
 
+    /// About how many bytes the profile occupies, inline and on the heap, so a cache of profiles can be
+    /// bounded in bytes. An estimate (strings of up to 15 UTF-8 bytes are stored inline; arrays and sets
+    /// cost a header and a slot per element), not a measurement.
+    public var approximateBytes: Int {
+        func text(_ s: String?) -> Int {
+            guard let n = s?.utf8.count, n > 15 else { return 0 }
+            return 32 + n
+        }
+        var n = MemoryLayout<MatchProfile>.stride + 32 + 16 * self.blockingKeys.count
+        for k in self.blockingKeys { n += text(k) }
+        n += text(self.id) + text(self.name) + text(self.email) + text(self.emailLocal)
+        if let c = self.company { n += text(c.full) + text(c.core) }
+        if let a = self.address {
+            n += text(a.city) + text(a.district) + text(a.street) + text(a.building) + text(a.room)
+            n += 64 + a.tokens.reduce(0) { $0 + 24 + text($1) }
+        }
+        // A phonetic name: two strings and one or two readings, each a few small arrays of syllables.
+        if let ph = self.phonetic { n += text(ph.normalized) + text(ph.key) + 48 + 240 * ph.orderingCount }
+        return n
+    }
+
     static func isPlaceholder(_ e164: String) -> Bool {
         let digits = e164.dropFirst(e164.hasPrefix("+86") ? 3 : 1)
         if Set(digits.dropFirst()).count <= 1 { return true }  // 13888888888, 00000000000

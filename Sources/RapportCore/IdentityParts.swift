@@ -19,7 +19,7 @@ struct CompanyName: Sendable, Hashable {
         "安徽", "辽宁", "吉林", "黑龙江", "陕西", "山西", "江西", "广西", "云南", "贵州", "甘肃", "海南", "内蒙古", "新疆",
         "西藏", "宁夏", "青海",
     ]
-    static var cities: [String] { Self.regions.filter { !Self.provinces.contains($0) } }
+    static let cities: [String] = Self.regions.filter { !Self.provinces.contains($0) }
     static let suffixes: [String] = [
         "股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "集团公司", "分公司", "集团", "公司",
         " co., ltd.", " co., ltd", " co.,ltd", " co. ltd", " company limited", " limited", " ltd.", " ltd", " inc.", " inc",
@@ -92,6 +92,12 @@ struct AddressParts: Sendable, Hashable {
     var postcode: String?
     let isHan: Bool
 
+    private static let autonomousRegion = Array("自治区".unicodeScalars)
+    private static let province = Array("省".unicodeScalars)
+    private static let municipalities = ["北京", "上海", "天津", "重庆"].map { Array($0.unicodeScalars) }
+    private static let provinces = CompanyName.provinces.map { Array($0.unicodeScalars) }
+    private static let cities = CompanyName.cities.map { Array($0.unicodeScalars) }
+
     init(_ raw: String) {
         self.isHan = raw.unicodeScalars.contains(where: ChineseText.isHan)
         guard self.isHan else {
@@ -100,49 +106,56 @@ struct AddressParts: Sendable, Hashable {
             self.postcode = words.last { $0.count == 4 && $0.allSatisfy(\.isNumber) }
             return
         }
-        var scalars = String.UnicodeScalarView()
-        for u in raw.unicodeScalars where !Normalize.isWhitespace(u) {
-            scalars.append(u == "號" || u == "#" ? "号" : u)
+        // Parsed as scalars, not Characters: the text is NFKC and CJK, where the two coincide, and grapheme
+        // breaking made this the costliest step of profiling a record.
+        var u: [Unicode.Scalar] = []
+        u.reserveCapacity(raw.unicodeScalars.count)
+        for c in raw.unicodeScalars where !Normalize.isWhitespace(c) { u.append(c == "號" || c == "#" ? "号" : c) }
+        func text(_ r: Range<Int>) -> String { String(String.UnicodeScalarView(u[r])) }
+        func starts(with p: [Unicode.Scalar], at i: Int) -> Bool { u.count - i >= p.count && u[i..<(i + p.count)].elementsEqual(p) }
+        func find(_ p: [Unicode.Scalar], from i: Int) -> Int? {
+            guard u.count - i >= p.count else { return nil }
+            return (i...(u.count - p.count)).first { starts(with: p, at: $0) }
         }
-        let s = String(scalars)
-        var rest = Substring(s)
+        var i = 0
         // Province (may be absent), then a municipality or city.
-        if let r = rest.firstRange(of: "自治区") ?? rest.firstRange(of: "省"), rest.distance(from: rest.startIndex, to: r.lowerBound) <= 4 {
-            rest = rest[r.upperBound...]
+        if let r = find(Self.autonomousRegion, from: i) {
+            if r - i <= 4 { i = r + Self.autonomousRegion.count }
+        } else if let r = find(Self.province, from: i), r - i <= 4 {
+            i = r + 1
         }
         // The same without 省 ("江苏苏州市…").
-        for p in CompanyName.provinces where rest.hasPrefix(p) && !["北京", "上海", "天津", "重庆"].contains(p) {
-            rest = rest.dropFirst(p.count)
+        for p in Self.provinces where starts(with: p, at: i) && !Self.municipalities.contains(p) {
+            i += p.count
             break
         }
-        for m in ["北京", "上海", "天津", "重庆"] where rest.hasPrefix(m) {
-            self.city = m
-            rest = rest.dropFirst(m.count)
-            if rest.hasPrefix("市") { rest = rest.dropFirst() }
+        for m in Self.municipalities where starts(with: m, at: i) {
+            self.city = text(i..<(i + m.count))
+            i += m.count
+            if i < u.count && u[i] == "市" { i += 1 }
         }
-        if self.city == nil, let r = rest.firstRange(of: "市"), rest.distance(from: rest.startIndex, to: r.lowerBound) <= 4,
-           rest.distance(from: rest.startIndex, to: r.lowerBound) >= 2 {
-            self.city = String(rest[..<r.lowerBound])
-            rest = rest[r.upperBound...]
+        if self.city == nil, let r = find(["市"], from: i), r - i <= 4, r - i >= 2 {
+            self.city = text(i..<r)
+            i = r + 1
         }
         // A known city written without 市 ("深圳宝安区").
-        if self.city == nil, let c = CompanyName.cities.first(where: { rest.hasPrefix($0) }) {
-            self.city = c
-            rest = rest.dropFirst(c.count)
+        if self.city == nil, let c = Self.cities.first(where: { starts(with: $0, at: i) }) {
+            self.city = text(i..<(i + c.count))
+            i += c.count
         }
-        if let r = rest.firstIndex(where: { $0 == "区" || $0 == "县" }), rest.distance(from: rest.startIndex, to: r) <= 5 {
-            var d = String(rest[...r])
+        if let r = u[i...].firstIndex(where: { $0 == "区" || $0 == "县" }), r - i <= 5 {
+            var d = text(i..<(r + 1))
             // "佛山南海区" (市 dropped): a known city glued to the district.
             if self.city == nil, d.count >= 5 { d = String(d.suffix(3)) }
             self.district = d
-            rest = rest[rest.index(after: r)...]
+            i = r + 1
         }
-        if let r = rest.firstIndex(of: "号") {
-            self.street = String(rest[...r])
-            rest = rest[rest.index(after: r)...]
+        if let r = u[i...].firstIndex(of: "号") {
+            self.street = text(i..<(r + 1))
+            i = r + 1
         }
         // Building then room: "腾合大厦2504室", "5号楼2004室", "15幢2209室", "11F".
-        var tail = String(rest)
+        var tail = text(i..<u.count)
         tail.unicodeScalars.removeAll { $0 == "室" }
         let digitsAtEnd = tail.reversed().prefix(while: \.isNumber)
         if !digitsAtEnd.isEmpty {

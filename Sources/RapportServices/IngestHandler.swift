@@ -54,9 +54,10 @@ public struct IngestHandler: DeliveryHandler {
                 rejected.append((d, r))
             }
         }
-        let plan: LeadPlan
+        var plan: LeadPlan
+        var commit = LeadStore.CommitStats()
         do {
-            plan = try self.store(db).ingest(accepted)
+            (plan, commit) = try self.store(db).resolve(accepted)
         } catch let e as PGError where !e.isTransient && db.isConnected {
             // Something in this batch the database refuses: find it record by record.
             self.logger.warning("batch refused; retrying one by one", metadata: ["pg.sqlstate": "\(e.sqlState ?? "")"])
@@ -64,11 +65,13 @@ public struct IngestHandler: DeliveryHandler {
             rejected.append(contentsOf: refused)
             plan = p
         }
-        let counters = self.counters, channel = self.configuration.channel
+        let counters = self.counters, channel = self.configuration.channel, cache = self.profileCache
+        let done = plan, commitStats = commit
         let reasons = rejected.map(\.rejection)
         return DeliveryOutcome(deadLetters: rejected) {
-            counters.record(plan: plan, deadLettered: reasons)
-            Telemetry.ingest(plan, channel: channel, deadLettered: reasons, batchDuration: ContinuousClock.now - started)
+            counters.record(plan: done, deadLettered: reasons)
+            Telemetry.ingest(done, channel: channel, deadLettered: reasons, batchDuration: ContinuousClock.now - started)
+            Telemetry.resolution(commitStats, cache: cache.stats)
         }
     }
 

@@ -39,7 +39,7 @@ public struct RapportSettings: Sendable, Codable {
     /// `fuzzy` (identity resolution) or `exact` (same phone or email only, the spine's rule). Defaults to `fuzzy`.
     public var matching: String = "fuzzy"
     /// Match profiles of candidate leads kept in memory per process (~2.5 KB each). Defaults to `100000`.
-    public var profileCacheSize: Int = 100_000
+    public var profileCacheMB: Int = 48
     /// The RabbitMQ management API, for the broker health check. Defaults to the loopback one.
     public var managementURL: String = "http://guest:guest@127.0.0.1:15672"
     /// How often the monitor runs its checks. Defaults to `30` s.
@@ -62,7 +62,7 @@ public struct RapportSettings: Sendable, Codable {
         case prefetch, batchSize = "batch_size", batchWaitMilliseconds = "batch_wait_ms"
         case consumersPerQueue = "consumers", maxBodyBytes = "max_body_bytes"
         case maxBackoffMilliseconds = "max_backoff_ms", connectorsPath = "connectors", googleAdsKey = "google_ads_key"
-        case matching, profileCacheSize = "profile_cache_size"
+        case matching, profileCacheMB = "profile_cache_mb"
         case managementURL = "management_url", monitorIntervalSeconds = "monitor_interval_s", alertRenotifySeconds = "alert_renotify_s", alertConfirmations = "alert_confirmations"
         case thresholds, metricsPort = "metrics_port", backupDirectory = "backup_dir"
     }
@@ -82,7 +82,7 @@ public struct RapportSettings: Sendable, Codable {
         self.connectorsPath = try c.decodeIfPresent(String.self, forKey: .connectorsPath) ?? d.connectorsPath
         self.googleAdsKey = try c.decodeIfPresent(String.self, forKey: .googleAdsKey)
         self.matching = try c.decodeIfPresent(String.self, forKey: .matching) ?? d.matching
-        self.profileCacheSize = try c.decodeIfPresent(Int.self, forKey: .profileCacheSize) ?? d.profileCacheSize
+        self.profileCacheMB = try c.decodeIfPresent(Int.self, forKey: .profileCacheMB) ?? d.profileCacheMB
         self.managementURL = try c.decodeIfPresent(String.self, forKey: .managementURL) ?? d.managementURL
         self.monitorIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .monitorIntervalSeconds) ?? d.monitorIntervalSeconds
         self.alertRenotifySeconds = try c.decodeIfPresent(Int.self, forKey: .alertRenotifySeconds) ?? d.alertRenotifySeconds
@@ -111,7 +111,7 @@ public struct RapportSettings: Sendable, Codable {
         if let v = env["RAPPORT_CONNECTORS"] { s.connectorsPath = v }
         if let v = env["RAPPORT_GOOGLE_ADS_KEY"], !v.isEmpty { s.googleAdsKey = v }
         if let v = env["RAPPORT_MATCHING"], !v.isEmpty { s.matching = v }
-        if let v = env["RAPPORT_PROFILE_CACHE"].flatMap(Int.init) { s.profileCacheSize = v }
+        if let v = env["RAPPORT_PROFILE_CACHE_MB"].flatMap(Int.init) { s.profileCacheMB = v }
         if let v = env["RAPPORT_MGMT_URL"], !v.isEmpty { s.managementURL = v }
         if let v = env["RAPPORT_MONITOR_INTERVAL"].flatMap(Int.init) { s.monitorIntervalSeconds = v }
         if let v = env["RAPPORT_METRICS_PORT"].flatMap(Int.init) { s.metricsPort = v }

@@ -25,7 +25,7 @@ public struct ServiceRegistry: Sendable {
         self.topology = topology
         self.connections = try settings.connections()
         self.logger = logger
-        self.profileCache = ProfileCache(capacity: settings.profileCacheSize)
+        self.profileCache = ProfileCache(capacityBytes: settings.profileCacheMB << 20)
     }
 
     private var maxBackoff: Duration { .milliseconds(self.settings.maxBackoffMilliseconds) }

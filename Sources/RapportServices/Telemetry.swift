@@ -26,6 +26,15 @@ public enum Telemetry {
             Int64(batchDuration.components.seconds) * 1_000_000_000 + Int64(batchDuration.components.attoseconds / 1_000_000_000))
     }
 
+    /// How fuzzy commits went, and what the profile cache holds and answers.
+    static func resolution(_ commit: LeadStore.CommitStats, cache: ProfileCache.Stats) {
+        Counter(label: "rapport_resolution_batches_total", dimensions: [("replanned", commit.replanned ? "true" : "false")]).increment()
+        Gauge(label: "rapport_profile_cache_hit_ratio").record(cache.hitRate)
+        Gauge(label: "rapport_profile_cache_bytes").record(cache.bytes)
+        Gauge(label: "rapport_profile_cache_entries").record(cache.entries)
+        Gauge(label: "rapport_profile_cache_lookups").record(cache.hits + cache.misses)
+    }
+
     static func reminders(fired: Int, late: Int) {
         Counter(label: "rapport_followup_reminders_total", dimensions: [("late", "false")]).increment(by: fired - late)
         if late > 0 { Counter(label: "rapport_followup_reminders_total", dimensions: [("late", "true")]).increment(by: late) }

@@ -72,6 +72,8 @@ public struct LeadMerge: Sendable {
                 "insert into lead_keys (key, lead_id) select key, $1 from lead_keys where lead_id = $2 on conflict do nothing", [w, l])
             try self.db.query("delete from lead_keys where lead_id = $1", [l])
             try self.db.query("update inbound_ledger set lead_id = $1 where lead_id = $2", [w, l])
+            // Fuzzy batches planned before this commit must see that both leads changed.
+            try LeadStore.recordCommit([(UUID(uuidString: w)!, -1), (UUID(uuidString: l)!, -1)], on: self.db)
             try Outbox.enqueue(rows: Self.event("lead.merged", merge: id, winner: w, loser: l, actor: actor), on: self.db)
             return id
         }
@@ -118,6 +120,8 @@ public struct LeadMerge: Sendable {
                 where g.source = e->>0 and g.message_id = e->>1
                 """, [l, m["lm"] ?? "[]"])
             try self.db.query("update lead_merges set unmerged_at = now() where id = $1", [mergeID])
+            // Fuzzy batches planned before this commit must see that both leads changed.
+            try LeadStore.recordCommit([(UUID(uuidString: w)!, -1), (UUID(uuidString: l)!, -1)], on: self.db)
             try Outbox.enqueue(rows: Self.event("lead.unmerged", merge: mergeID, winner: w, loser: l, actor: actor), on: self.db)
         }
     }

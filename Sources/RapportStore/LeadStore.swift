@@ -6,19 +6,36 @@ import RapportPostgres
 
 /// Writes batches of lead submissions to PostgreSQL in one transaction each.
 ///
-/// Concurrency comes from the database, optimistically: a batch reads the leads its keys point at
-/// (locking those rows), plans with ``LeadPlanner``, and writes ledger rows and new identity keys with
-/// `on conflict do nothing`, in key order. If another transaction took one of those message ids or keys
-/// in the meantime, fewer rows come back than planned: the batch rolls back and is planned again, now
-/// seeing the other's commit. No advisory locks, so no lock-table growth with batch size.
+/// Exact keys need no coordination: a batch plans, then writes ledger rows and identity keys with
+/// `on conflict do nothing`, in key order; if another transaction took one of them meanwhile, fewer rows
+/// come back than planned, the batch rolls back and plans again, now seeing the other's commit.
+///
+/// Fuzzy matching compares a record with leads that share no exact key, so two batches can also disagree
+/// about leads the other is creating. A batch therefore decides **outside any lock**, on what is committed
+/// (the expensive part, in parallel with other batches), and then commits under a short transaction lock
+/// that orders commits: holding it, the batch reads the ``resolution log`` of leads committed since it
+/// looked. If none of them is a lead its decisions name and none scores at least the review threshold
+/// against one of its records (under a shared blocking key), the decisions are those it would have made
+/// after them, and it writes. Otherwise it plans again, holding the lock, and cannot be overtaken. (One
+/// difference from strict serial order remains: a key with more leads than a plan reads per key could
+/// have shown it another subset. The cap exists because such a key identifies nobody.)
 public struct LeadStore: Sendable {
     public let connection: PGConnection
-    /// Match profiles of leads seen before, so candidates need not be profiled again. Defaults to none.
+    /// What matching needs of leads seen before, so candidates need not be profiled again. Defaults to none.
     public var profileCache: ProfileCache?
     /// How often a batch is re-planned after losing a race before giving up (as a transient error).
     public var maxConflictRetries = 8
-    /// False: exact keys only (see ``LeadPlanner/fuzzy``); no blocking keys, no profiles, no global lock.
+    /// False: exact keys only (see ``LeadPlanner/fuzzy``); no blocking keys, no profiles, no lock.
     public var fuzzy = true
+
+    /// How a fuzzy batch's commit went.
+    public struct CommitStats: Sendable, Equatable {
+        /// Leads committed by others between the batch's look and its commit.
+        public var committedMeanwhile = 0
+        /// True when one of them mattered and the batch planned again under the lock.
+        public var replanned = false
+        public init() {}
+    }
 
     public init(connection: PGConnection, profileCache: ProfileCache? = nil) {
         self.connection = connection
@@ -31,16 +48,39 @@ public struct LeadStore: Sendable {
     /// Processes one batch atomically and returns what happened to each submission.
     @discardableResult
     public func ingest(_ submissions: [LeadSubmission], now: Date = Date()) throws -> LeadPlan {
-        guard !submissions.isEmpty else { return LeadPlan() }
-        // Profiled before the transaction: pure CPU that other consumers' batches can overlap, instead of
-        // time spent holding the resolution lock.
+        try self.resolve(submissions, now: now).plan
+    }
+
+    /// ``ingest(_:now:)``, also saying how the commit went (for metrics and benchmarks).
+    public func resolve(_ submissions: [LeadSubmission], now: Date = Date()) throws -> (plan: LeadPlan, commit: CommitStats) {
+        guard !submissions.isEmpty else { return (LeadPlan(), CommitStats()) }
         let profiles = self.fuzzy ? submissions.map { MatchProfile($0.personRecord) } : []
         var attempt = 0
         while true {
             do {
-                return try self.connection.transaction {
-                    try self.ingestInTransaction(submissions, profiles: profiles, now: now)
+                guard self.fuzzy else {
+                    return (try self.connection.transaction {
+                        try self.commit(self.planReading(submissions, profiles: [], now: now), profiles: [], now: now)
+                    }, CommitStats())
                 }
+                // The log position first: whatever commits after it is checked before writing.
+                let position: Int64 = try self.connection.query(
+                    "select coalesce(max(seq), 0) as seq from resolution_log").first!.decode("seq")
+                let lookedAt = ProcessInfo.processInfo.systemUptime
+                let reading = try self.planReading(submissions, profiles: profiles, now: now)
+                var stats = CommitStats()
+                let plan = try self.connection.transaction {
+                    try self.connection.query("select pg_advisory_xact_lock($1)", [Self.resolutionLock])
+                    var reading = reading
+                    let (still, meanwhile) = try self.stillValid(reading, since: position, lookedAt: lookedAt, profiles: profiles)
+                    stats.committedMeanwhile = meanwhile
+                    if !still {
+                        stats.replanned = true
+                        reading = try self.planReading(submissions, profiles: profiles, now: now)
+                    }
+                    return try self.commit(reading, profiles: profiles, now: now)
+                }
+                return (plan, stats)
             } catch is Conflict where attempt < self.maxConflictRetries {
                 attempt += 1
             } catch is Conflict {
@@ -49,19 +89,27 @@ public struct LeadStore: Sendable {
         }
     }
 
-    /// Transaction-scoped lock that serialises identity decisions across workers, so two copies of one
-    /// person arriving together (even sharing no phone or email) are judged one after the other.
+    /// Transaction-scoped lock that orders fuzzy commits (and manual merges) across workers, so two copies
+    /// of one person arriving together (even sharing no phone or email) are judged one after the other.
     static let resolutionLock: Int64 = 0x5241_5050_4f52_5431  // "RAPPORT1"
 
     /// Candidates per blocking key at most: a key shared by more leads says little and costs much.
     static let maxCandidatesPerKey = 16
     /// Earlier submissions of a merged candidate compared besides the lead itself (the latest ones).
     static let touchesPerCandidate = 4
+    /// A plan older than this is made again under the lock: the log keeps ten minutes (see ``recordCommit``).
+    static let maxPlanAge: TimeInterval = 300
 
-    private func ingestInTransaction(_ submissions: [LeadSubmission], profiles: [MatchProfile], now: Date) throws -> LeadPlan {
-        // Exact keys need no lock: two writers of one key collide on lead_identities and one re-plans.
-        if self.fuzzy { try self.connection.query("select pg_advisory_xact_lock($1)", [Self.resolutionLock]) }
-        let (plan, readTouchCounts) = try self.planReading(submissions, profiles: profiles, now: now)
+    /// What a plan was made from: the candidates' touch counts as read, and what matching knew of them.
+    struct Reading {
+        var plan: LeadPlan
+        var touchCounts: [UUID: Int]
+        var known: [UUID: ProfileCache.Entry]
+    }
+
+    /// Writes a plan, after checking that the leads it changes are as it read them.
+    private func commit(_ reading: Reading, profiles: [MatchProfile], now: Date) throws -> LeadPlan {
+        let plan = reading.plan
         // Lock only the leads this batch changes, and only if nobody changed them since they were read;
         // else plan again. (Locking every candidate dirtied thousands of rows per batch for nothing.)
         let changed = plan.leads.keys.filter { !plan.createdLeadIDs.contains($0) }.sorted { $0.uuidString < $1.uuidString }
@@ -70,16 +118,96 @@ public struct LeadStore: Sendable {
                 "select id, touch_count from leads where id = any($1::uuid[]) and merged_into is null order by id for update",
                 [changed.map { $0.uuidString.lowercased() }])
             guard locked.count == changed.count else { throw Conflict() }
-            for row in locked where try readTouchCounts[row.decode("id", as: UUID.self)] != row.decode("touch_count", as: Int.self) {
+            for row in locked where try reading.touchCounts[row.decode("id", as: UUID.self)] != row.decode("touch_count", as: Int.self) {
                 throw Conflict()
             }
         }
         try self.write(plan, now: now)
-        // Cached only once written; a rolled-back batch leaves stale entries, which the touch count exposes.
+        guard self.fuzzy else { return plan }
+        try Self.recordCommit(plan.leads.values.map { ($0.id, $0.touchCount) }, on: self.connection)
+        // Cached only once written; a rolled-back batch leaves entries whose touch counts nothing will ask for.
         if let cache = self.profileCache {
-            for (id, p) in plan.profiles { cache.store(p, id: id, touchCount: plan.leads[id]?.touchCount ?? 0) }
+            var recent: [UUID: [MatchProfile]] = [:]
+            for (n, d) in plan.decisions.enumerated() where d.outcome != .duplicateMessage {
+                recent[d.leadID!, default: []].append(profiles[n])
+            }
+            for (id, lead) in plan.leads {
+                guard let p = plan.profiles[id] else { continue }
+                let before = reading.known[id].map { $0.touchCount > 1 ? $0.recent : [$0.profile] } ?? []
+                cache.store(id: id, touchCount: lead.touchCount, profile: p, recent: before + (recent[id] ?? []))
+            }
         }
         return plan
+    }
+
+    /// Appends to the resolution log the leads a transaction created or changed, with their touch counts
+    /// (`-1`: changed, count not known), and now and then forgets entries older than ten minutes. Callers
+    /// hold ``resolutionLock``, so log order is commit order.
+    static func recordCommit(_ leads: [(id: UUID, touchCount: Int)], on db: PGConnection) throws {
+        guard !leads.isEmpty else { return }
+        let seq: Int64 = try db.query(
+            "insert into resolution_log (lead_ids, touch_counts) values ($1::uuid[], $2::int[]) returning seq",
+            [leads.map { $0.id.uuidString.lowercased() }, leads.map(\.touchCount)]).first!.decode("seq")
+        if seq % 64 == 0 {
+            try db.query("delete from resolution_log where created_at < now() - interval '10 minutes'")
+        }
+    }
+
+    /// Whether a plan made before `position` still holds, now that the lock is held: true when no lead
+    /// committed since is one its decisions name (at another touch count) or scores at least the review
+    /// threshold against one of its records (under a shared blocking key): below it, a candidate changes
+    /// no decision. Also returns how many leads were committed since.
+    private func stillValid(_ reading: Reading, since position: Int64, lookedAt: TimeInterval,
+                            profiles: [MatchProfile]) throws -> (Bool, Int) {
+        if ProcessInfo.processInfo.systemUptime - lookedAt > Self.maxPlanAge { return (false, 0) }
+        var meanwhile: [UUID: Int] = [:]
+        for row in try self.connection.query(
+            """
+            select x.id, x.touch_count from resolution_log r
+            cross join lateral unnest(r.lead_ids, r.touch_counts) as x(id, touch_count)
+            where r.seq > $1 order by r.seq
+            """, [position]) {
+            meanwhile[try row.decode("id")] = try row.decode("touch_count")
+        }
+        guard !meanwhile.isEmpty else { return (true, 0) }
+        // A lead a decision names (merged into, or flagged as a possible duplicate of) must be as it was
+        // read. Any other candidate that changed is judged like a new lead: by what it is now.
+        var named = Set<UUID>()
+        for d in reading.plan.decisions {
+            if let id = d.leadID { named.insert(id) }
+            if let id = d.possibleDuplicateOf { named.insert(id) }
+        }
+        var unseen: [UUID: Int] = [:]
+        for (id, count) in meanwhile where reading.touchCounts[id] != count {
+            if named.contains(id) { return (false, meanwhile.count) }
+            unseen[id] = count
+        }
+        guard !unseen.isEmpty else { return (true, meanwhile.count) }
+        // Which records could meet each unseen lead: those sharing a blocking key with it.
+        var recordsByKey: [String: [Int]] = [:]
+        for (n, d) in reading.plan.decisions.enumerated() where d.outcome != .duplicateMessage {
+            for k in profiles[n].blockingKeys { recordsByKey[k, default: []].append(n) }
+        }
+        var known: [UUID: ProfileCache.Entry] = [:]
+        var toRead: [UUID] = []
+        for (id, count) in unseen {
+            if count >= 0, let e = self.profileCache?.entry(id: id, touchCount: count) { known[id] = e } else { toRead.append(id) }
+        }
+        if !toRead.isEmpty {
+            let leads = try self.readLeads("l.id = any($1::uuid[])", [toRead.map { $0.uuidString.lowercased() }])
+            known.merge(try self.matchData(of: leads)) { a, _ in a }
+        }
+        let matcher = IdentityMatcher()
+        for e in known.values {
+            var records = Set<Int>()
+            for p in [e.profile] + e.recent { for k in p.blockingKeys { records.formUnion(recordsByKey[k] ?? []) } }
+            for n in records {
+                for p in [e.profile] + e.recent where matcher.compare(profiles[n], p).score >= matcher.reviewThreshold {
+                    return (false, meanwhile.count)
+                }
+            }
+        }
+        return (true, meanwhile.count)
     }
 
     /// What ``ingest(_:now:)`` would decide for these submissions, without writing anything: reads the
@@ -88,10 +216,69 @@ public struct LeadStore: Sendable {
         try self.planReading(submissions, profiles: self.fuzzy ? submissions.map { MatchProfile($0.personRecord) } : [], now: now).plan
     }
 
-    /// The plan, and the touch count of every lead as it was read (to detect a concurrent change).
-    /// `profiles` are the submissions' match profiles (empty for exact matching).
-    private func planReading(_ submissions: [LeadSubmission], profiles: [MatchProfile],
-                             now: Date) throws -> (plan: LeadPlan, touchCounts: [UUID: Int]) {
+    /// Leads (not merged away) matching a condition on `leads l`, in id order.
+    private func readLeads(_ condition: String, _ parameters: [(any PGEncodable)?]) throws -> [LeadState] {
+        try self.connection.query(
+            """
+            select l.id, l.name, l.phone, l.email, l.company, l.address, l.source, l.channel,
+                   l.fields->>'birth_date' as birth_date, l.fields->>'national_id' as national_id,
+                   l.customer_id, l.owner, l.touch_count, l.first_seen_at, l.last_seen_at
+            from leads l where \(condition) and l.merged_into is null
+            order by l.id
+            """, parameters).map { row in
+            // Of utm and fields only what the matcher reads: the update merges the rest in SQL.
+            var fields: [String: JSONValue] = [:]
+            for key in ["birth_date", "national_id"] { if let v = row[key] { fields[key] = .string(v) } }
+            return LeadState(
+                id: try row.decode("id"), name: row["name"], phone: row["phone"], email: row["email"],
+                company: row["company"], address: row["address"], source: try row.decode("source"),
+                channel: try row.decode("channel"), utm: [:], fields: fields,
+                customerID: try row.decodeIfPresent("customer_id"), owner: row["owner"], touchCount: try row.decode("touch_count"),
+                firstSeenAt: try row.decode("first_seen_at"), lastSeenAt: try row.decode("last_seen_at"))
+        }
+    }
+
+    /// Each lead's profile and its latest submissions' profiles: from the cache when it holds the lead at
+    /// this touch count, else made (one query for the submissions of all merged leads) and cached.
+    private func matchData(of leads: [LeadState]) throws -> [UUID: ProfileCache.Entry] {
+        var out: [UUID: ProfileCache.Entry] = [:]
+        var merged: [UUID] = []
+        for l in leads {
+            if let e = self.profileCache?.entry(id: l.id, touchCount: l.touchCount) {
+                out[l.id] = e
+                continue
+            }
+            out[l.id] = ProfileCache.Entry(touchCount: l.touchCount, profile: MatchProfile(l.personRecord), recent: [], bytes: 0)
+            if l.touchCount > 1 { merged.append(l.id) }
+        }
+        if !merged.isEmpty {
+            for row in try self.connection.query(
+                """
+                select lead_id, name, phone, email, company, address, birth_date, national_id from (
+                    select lead_id, name, phone, email, company, address, fields->>'birth_date' as birth_date,
+                           fields->>'national_id' as national_id,
+                           row_number() over (partition by lead_id order by received_at desc) as n
+                    from inbound_ledger where lead_id = any($1::uuid[])) t
+                where n <= $2 order by n desc
+                """, [merged.map { $0.uuidString.lowercased() }, Self.touchesPerCandidate]) {
+                let id: UUID = try row.decode("lead_id")
+                out[id]?.recent.append(MatchProfile(PersonRecord(
+                    id: id.uuidString, name: row["name"], phone: row["phone"], email: row["email"], company: row["company"],
+                    address: row["address"], birthDate: row["birth_date"], nationalID: row["national_id"])))
+            }
+        }
+        if let cache = self.profileCache {
+            for l in leads where out[l.id]!.bytes == 0 {
+                let e = out[l.id]!
+                cache.store(id: l.id, touchCount: e.touchCount, profile: e.profile, recent: e.recent)
+            }
+        }
+        return out
+    }
+
+    /// The plan, with what it was made from. `profiles` are the submissions' match profiles (empty for
+    /// exact matching).
+    private func planReading(_ submissions: [LeadSubmission], profiles: [MatchProfile], now: Date) throws -> Reading {
         let db = self.connection
         var identityKeys = Set<String>()
         var blockingKeys = Set<String>()
@@ -125,64 +312,28 @@ public struct LeadStore: Sendable {
 
         var candidates: [LeadState] = []
         if !blockingKeys.isEmpty || !owners.isEmpty {
-            let leads = try db.query(
+            candidates = try self.readLeads(
                 """
-                select l.id, l.name, l.phone, l.email, l.company, l.address, l.source, l.channel,
-                       l.fields->>'birth_date' as birth_date, l.fields->>'national_id' as national_id,
-                       l.customer_id, l.owner, l.touch_count, l.first_seen_at, l.last_seen_at
-                from leads l
-                where l.id in (
-                    select c.lead_id from unnest($1::text[]) as k(key)
-                    cross join lateral (select lead_id from lead_keys where key = k.key limit $2) c
-                    union select unnest($3::uuid[]))
-                  and l.merged_into is null
-                order by l.id
+                l.id in (select c.lead_id from unnest($1::text[]) as k(key)
+                         cross join lateral (select lead_id from lead_keys where key = k.key limit $2) c
+                         union select unnest($3::uuid[]))
                 """, [Array(blockingKeys), Self.maxCandidatesPerKey, owners.values.map { $0.uuidString.lowercased() }])
-            for row in leads {
-                // Of utm and fields only what the matcher reads: the update merges the rest in SQL.
-                var fields: [String: JSONValue] = [:]
-                for key in ["birth_date", "national_id"] { if let v = row[key] { fields[key] = .string(v) } }
-                candidates.append(LeadState(
-                    id: try row.decode("id"), name: row["name"], phone: row["phone"], email: row["email"],
-                    company: row["company"], address: row["address"], source: try row.decode("source"),
-                    channel: try row.decode("channel"), utm: [:], fields: fields,
-                    customerID: try row.decodeIfPresent("customer_id"), owner: row["owner"], touchCount: try row.decode("touch_count"),
-                    firstSeenAt: try row.decode("first_seen_at"), lastSeenAt: try row.decode("last_seen_at")))
-            }
         }
-
-        // Earlier submissions of merged candidates, the latest few, where they differ from the lead.
-        var touches: [UUID: [MatchProfile]] = [:]
-        let merged = candidates.filter { $0.touchCount > 1 }
-        if self.fuzzy && !merged.isEmpty {
-            let byID = Dictionary(merged.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-            for row in try db.query(
-                """
-                select lead_id, name, phone, email, company, address, birth_date, national_id from (
-                    select lead_id, name, phone, email, company, address, fields->>'birth_date' as birth_date,
-                           fields->>'national_id' as national_id,
-                           row_number() over (partition by lead_id order by received_at desc) as n
-                    from inbound_ledger where lead_id = any($1::uuid[])) t
-                where n <= $2
-                """, [merged.map { $0.id.uuidString.lowercased() }, Self.touchesPerCandidate]) {
-                let id: UUID = try row.decode("lead_id")
-                guard let lead = byID[id] else { continue }
-                let r = PersonRecord(id: id.uuidString, name: row["name"], phone: row["phone"], email: row["email"], company: row["company"],
-                                     address: row["address"], birthDate: row["birth_date"], nationalID: row["national_id"])
-                if r.name == lead.name && r.phone == lead.phone && r.email == lead.email && r.company == lead.company && r.address == lead.address {
-                    continue
-                }
-                touches[id, default: []].append(MatchProfile(r))
-            }
-        }
-        let cache = self.profileCache
+        let known = self.fuzzy ? try self.matchData(of: candidates) : [:]
         var planner = LeadPlanner()
         planner.fuzzy = self.fuzzy
         let touchCounts = Dictionary(candidates.map { ($0.id, $0.touchCount) }, uniquingKeysWith: { a, _ in a })
-        return (planner.plan(
+        // A merged candidate is also compared as its latest submissions were (a second phone, another
+        // spelling); one that equals the lead scores as the lead does, so none need be filtered out.
+        let touches = known.compactMapValues { $0.touchCount > 1 ? $0.recent : nil }
+        let plan = planner.plan(
             submissions, processed: processed, candidates: candidates, identityOwners: owners,
             customersByKey: customersByKey, now: now, submissionProfiles: self.fuzzy ? profiles : nil, candidateTouches: touches,
-            profileOf: { lead in cache?.profile(of: lead) ?? MatchProfile(lead.personRecord) }), touchCounts)
+            profileOf: { lead in
+                if let e = known[lead.id], e.touchCount == lead.touchCount { return e.profile }
+                return MatchProfile(lead.personRecord)
+            })
+        return Reading(plan: plan, touchCounts: touchCounts, known: known)
     }
 
     private func write(_ plan: LeadPlan, now: Date) throws {

@@ -8,7 +8,7 @@ import Testing
 
 /// Fuzzy identity decisions under concurrency: several consumers in several processes end with exactly
 /// the clusters one consumer makes, even for copies of a person that share no phone or email and arrive
-/// at the same instant (only the resolution locks on their blocking keys keep them apart in time).
+/// at the same instant (only the resolution log, read under the commit lock, makes the later one look again).
 @Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run concurrency tests"))
 struct ResolutionConcurrencyTests {
     /// Two copies per person: one with a phone, one with an email; same name, company and address. They
