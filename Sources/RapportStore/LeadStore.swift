@@ -93,8 +93,10 @@ public struct LeadStore: Sendable {
     /// of one person arriving together (even sharing no phone or email) are judged one after the other.
     static let resolutionLock: Int64 = 0x5241_5050_4f52_5431  // "RAPPORT1"
 
-    /// Candidates per blocking key at most: a key shared by more leads says little and costs much.
-    static let maxCandidatesPerKey = 16
+    /// Leads a blocking key may hold and still be read: a key shared by more (a common name in a busy
+    /// district, a switchboard number) identifies nobody, so it is not scanned at all; more specific keys
+    /// find the person. Reading any 16 of 300 would cost as much and decide by an arbitrary subset.
+    static let maxCandidatesPerKey = 8
     /// Earlier submissions of a merged candidate compared besides the lead itself (the latest ones).
     static let touchesPerCandidate = 4
     /// A plan older than this is made again under the lock: the log keeps ten minutes (see ``recordCommit``).
@@ -133,8 +135,10 @@ public struct LeadStore: Sendable {
             }
             for (id, lead) in plan.leads {
                 guard let p = plan.profiles[id] else { continue }
+                // A lead seen once is its submission: its latest submissions are kept from the second on.
                 let before = reading.known[id].map { $0.touchCount > 1 ? $0.recent : [$0.profile] } ?? []
-                cache.store(id: id, touchCount: lead.touchCount, profile: p, recent: before + (recent[id] ?? []))
+                cache.store(id: id, touchCount: lead.touchCount, profile: p,
+                            recent: lead.touchCount > 1 ? before + (recent[id] ?? []) : [])
             }
         }
         return plan
@@ -314,8 +318,9 @@ public struct LeadStore: Sendable {
         if !blockingKeys.isEmpty || !owners.isEmpty {
             candidates = try self.readLeads(
                 """
-                l.id in (select c.lead_id from unnest($1::text[]) as k(key)
-                         cross join lateral (select lead_id from lead_keys where key = k.key limit $2) c
+                l.id in (select unnest(c.ids) from unnest($1::text[]) as k(key)
+                         cross join lateral (select array(select lead_id from lead_keys where key = k.key limit $2 + 1) as ids) c
+                         where cardinality(c.ids) <= $2
                          union select unnest($3::uuid[]))
                 """, [Array(blockingKeys), Self.maxCandidatesPerKey, owners.values.map { $0.uuidString.lowercased() }])
         }
