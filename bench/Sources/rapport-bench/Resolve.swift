@@ -22,6 +22,7 @@ struct Resolve: ParsableCommand {
     @Option(help: "People to store before probing.") var stored = 1_000_000
     @Option(help: "Probe records to resolve, one per transaction.") var probes = 2_000
     @Flag(help: "Probe an already seeded database (skip seeding).") var skipSeed = false
+    @Flag(help: "Seed and stop (bench/ingest seeds its stored-base phase this way).") var seedOnly = false
 
     static let cities = [("上海市", "浦东新区"), ("北京市", "海淀区"), ("深圳市", "南山区"), ("广州市", "天河区"),
                          ("杭州市", "西湖区"), ("成都市", "武侯区"), ("南京市", "鼓楼区"), ("武汉市", "洪山区")]
@@ -60,6 +61,7 @@ struct Resolve: ParsableCommand {
         let db = try PGConnection(self.targets.pgURL)
         defer { db.close() }
         if !self.skipSeed { try self.seed(db) }
+        if self.seedOnly { return }
 
         // Probes: a stored person with another phone format (exact key), the same person by email with
         // the name in traditional characters and no phone, the same person with a new phone (name,
