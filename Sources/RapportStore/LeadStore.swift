@@ -220,10 +220,11 @@ public struct LeadStore: Sendable {
         try self.planReading(submissions, profiles: self.fuzzy ? submissions.map { MatchProfile($0.personRecord) } : [], now: now).plan
     }
 
-    /// Leads (not merged away) matching a condition on `leads l`, in id order.
-    private func readLeads(_ condition: String, _ parameters: [(any PGEncodable)?]) throws -> [LeadState] {
+    /// Leads (not merged away) matching a condition on `leads l`, in id order; `with` may name CTEs for it.
+    private func readLeads(with: String = "", _ condition: String, _ parameters: [(any PGEncodable)?]) throws -> [LeadState] {
         try self.connection.query(
             """
+            \(with)
             select l.id, l.name, l.phone, l.email, l.company, l.address, l.source, l.channel,
                    l.fields->>'birth_date' as birth_date, l.fields->>'national_id' as national_id,
                    l.customer_id, l.owner, l.touch_count, l.first_seen_at, l.last_seen_at
@@ -316,12 +317,16 @@ public struct LeadStore: Sendable {
 
         var candidates: [LeadState] = []
         if !blockingKeys.isEmpty || !owners.isEmpty {
+            // Materialized, so each key's index is probed once (inlined, the array was built twice); and
+            // `= any(array(…))`, as `in (…)` made the planner hash-join a sequential scan of a million leads.
             candidates = try self.readLeads(
+                with: """
+                with per_key as materialized (
+                    select array(select lead_id from lead_keys where key = k.key limit $2 + 1) as ids
+                    from unnest($1::text[]) as k(key))
+                """,
                 """
-                l.id in (select unnest(c.ids) from unnest($1::text[]) as k(key)
-                         cross join lateral (select array(select lead_id from lead_keys where key = k.key limit $2 + 1) as ids) c
-                         where cardinality(c.ids) <= $2
-                         union select unnest($3::uuid[]))
+                l.id = any(array(select unnest(ids) from per_key where cardinality(ids) <= $2 union select unnest($3::uuid[])))
                 """, [Array(blockingKeys), Self.maxCandidatesPerKey, owners.values.map { $0.uuidString.lowercased() }])
         }
         let known = self.fuzzy ? try self.matchData(of: candidates) : [:]
@@ -478,10 +483,12 @@ public struct LeadStore: Sendable {
                 """, [created.finish()])
         }
         if updated.count > 0 {
+            // The plan never replaces a customer link; a conversion committed while it planned is kept.
             try db.query(
                 """
                 update leads l set name = x.name, phone = x.phone, email = x.email, company = x.company,
-                       address = x.address, utm = x.utm || l.utm, fields = x.fields || l.fields, customer_id = x.customer_id,
+                       address = x.address, utm = x.utm || l.utm, fields = x.fields || l.fields,
+                       customer_id = coalesce(l.customer_id, x.customer_id),
                        touch_count = x.touch_count, last_seen_at = x.last_seen_at, updated_at = now()
                 from jsonb_to_recordset($1::jsonb) as \(columns)
                 where l.id = x.id
