@@ -39,7 +39,7 @@ public struct RapportSettings: Sendable, Codable {
     /// `fuzzy` (identity resolution) or `exact` (same phone or email only, the spine's rule). Defaults to `fuzzy`.
     public var matching: String = "fuzzy"
     /// Match profiles of candidate leads kept in memory per process (~2.5 KB each). Defaults to `100000`.
-    public var profileCacheMB: Int = 48
+    public var profileCacheMB: Int = 32
     /// The RabbitMQ management API, for the broker health check. Defaults to the loopback one.
     public var managementURL: String = "http://guest:guest@127.0.0.1:15672"
     /// How often the monitor runs its checks. Defaults to `30` s.

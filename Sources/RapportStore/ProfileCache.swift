@@ -37,8 +37,8 @@ public final class ProfileCache: Sendable {
     private let state = Mutex(Generations())
     public let capacityBytes: Int
 
-    /// - Parameter capacityBytes: the budget; at least 64 KiB. Defaults to 48 MiB.
-    public init(capacityBytes: Int = 48 << 20) { self.capacityBytes = max(64 << 10, capacityBytes) }
+    /// - Parameter capacityBytes: the budget; at least 64 KiB. Defaults to 32 MiB.
+    public init(capacityBytes: Int = 32 << 20) { self.capacityBytes = max(64 << 10, capacityBytes) }
 
     /// The entry for this lead at this touch count, counting the lookup as a hit or a miss.
     public func entry(id: UUID, touchCount: Int) -> Entry? {
