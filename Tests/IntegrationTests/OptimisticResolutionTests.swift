@@ -13,31 +13,39 @@ import Testing
 struct OptimisticResolutionTests {
     static let lock: Int64 = 0x5241_5050_4f52_5431  // LeadStore's resolution lock
 
-    /// Runs two batches at once while another connection holds the commit lock, so that both look and
-    /// plan before either commits; then lets them go. Returns each one's commit stats.
-    static func race(_ env: TestEnvironment, _ a: [LeadSubmission], _ b: [LeadSubmission])
-        async throws -> [LeadStore.CommitStats] {
+    /// Runs two pieces of work at once, each on its own thread and connection, while another connection
+    /// holds the commit lock, so that both look and plan before either commits; then lets them go.
+    static func race<A: Sendable, B: Sendable>(_ env: TestEnvironment, _ a: @escaping @Sendable (PGConnection) throws -> A,
+                                               _ b: @escaping @Sendable (PGConnection) throws -> B) async throws -> (A, B) {
         let holder = try env.db()
         defer { holder.close() }
         try holder.query("begin")
         try holder.query("select pg_advisory_xact_lock($1)", [Self.lock])
-        func resolve(_ batch: [LeadSubmission]) async throws -> LeadStore.CommitStats {
-            try await Self.onThread {
-                let db = try env.db()
-                defer { db.close() }
-                return try LeadStore(connection: db, profileCache: ProfileCache()).resolve(batch).commit
-            }
+        async let first = Self.onThread { () throws -> A in
+            let db = try env.db()
+            defer { db.close() }
+            return try a(db)
         }
-        async let first = resolve(a)
-        async let second = resolve(b)
-        try await env.waitUntil("both batches planned and waiting to commit") {
+        async let second = Self.onThread { () throws -> B in
+            let db = try env.db()
+            defer { db.close() }
+            return try b(db)
+        }
+        try await env.waitUntil("both waiting to commit") {
             try env.count("""
                 select count(*)::int8 as n from pg_stat_activity
                 where datname = current_database() and wait_event_type = 'Lock' and query like '%pg_advisory_xact_lock%'
                 """) == 2
         }
         try holder.query("commit")
-        return [try await first, try await second]
+        return (try await first, try await second)
+    }
+
+    /// Two batches raced: each one's commit stats.
+    static func race(_ env: TestEnvironment, _ a: [LeadSubmission], _ b: [LeadSubmission]) async throws -> [LeadStore.CommitStats] {
+        let (x, y) = try await Self.race(env, { try LeadStore(connection: $0, profileCache: ProfileCache()).resolve(a).commit },
+                                         { try LeadStore(connection: $0, profileCache: ProfileCache()).resolve(b).commit })
+        return [x, y]
     }
 
     /// Blocking work on a thread of its own: a batch waiting for a lock must not hold a task-pool thread
@@ -89,29 +97,9 @@ struct OptimisticResolutionTests {
         let second = try store.ingest([Self.person("x2", name: "王强", phone: "+8613900002222")])
         let (x, y) = (first.decisions[0].leadID!, second.decisions[0].leadID!)
         // A batch for 李娜 and a manual merge of her lead race; the merge changes a lead the batch read.
-        let holder = try env.db()
-        defer { holder.close() }
-        try holder.query("begin")
-        try holder.query("select pg_advisory_xact_lock($1)", [Self.lock])
-        async let batch = Self.onThread { () throws -> LeadStore.CommitStats in
-            let db = try env.db()
-            defer { db.close() }
-            return try LeadStore(connection: db).resolve([Self.person("x3", name: "李娜", phone: "+8613900001111")]).commit
-        }
-        async let merge = Self.onThread { () throws -> Int64 in
-            let db = try env.db()
-            defer { db.close() }
-            return try LeadMerge(db: db).merge(winner: y, loser: x, actor: "test")
-        }
-        try await env.waitUntil("batch and merge waiting") {
-            try env.count("""
-                select count(*)::int8 as n from pg_stat_activity
-                where datname = current_database() and wait_event_type = 'Lock' and query like '%pg_advisory_xact_lock%'
-                """) == 2
-        }
-        try holder.query("commit")
-        let stats = try await batch
-        _ = try await merge
+        let (stats, _) = try await Self.race(
+            env, { try LeadStore(connection: $0).resolve([Self.person("x3", name: "李娜", phone: "+8613900001111")]).commit },
+            { try LeadMerge(db: $0).merge(winner: y, loser: x, actor: "test") })
         // Whichever went first, the new message ends on the lead that now holds 李娜's phone.
         let lead: UUID = try db.query("select lead_id from inbound_ledger where message_id = 'x3'").first!.decode("lead_id")
         #expect(lead == y)
