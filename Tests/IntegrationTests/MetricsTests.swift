@@ -47,6 +47,11 @@ struct MetricsIntegrationTests {
         #expect((value(#"rapport_ingest_messages_total{channel="webform",outcome="created"}"#) ?? 0) >= 3)
         #expect((value(#"rapport_dead_letters_total{reason="invalid_json"}"#) ?? 0) >= 1)
         #expect(metrics.contains("rapport_ingest_batch_seconds_bucket"))
+        // Fuzzy batches report how their commits went and what the profile cache answers.
+        #expect((value(#"rapport_resolution_batches_total{replanned="false"}"#) ?? 0) >= 1)
+        #expect((value("rapport_profile_cache_lookups") ?? -1) >= 0)
+        #expect(value("rapport_profile_cache_hit_ratio").map { (0...1).contains($0) } == true)
+        #expect(metrics.contains("rapport_profile_cache_bytes"))
         #expect(try MiniHTTP.get(base + "/healthz").status == 200)
         #expect(try MiniHTTP.get(base + "/nothing").status == 404)
 
