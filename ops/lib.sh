@@ -58,6 +58,13 @@ CONF
     log "RabbitMQ management API did not come up on 127.0.0.1:15672"; return 1
 }
 
+pg_wait() {
+    for _ in $(seq 1 30); do
+        as_root su postgres -c "psql -qtAc 'select 1'" >/dev/null 2>&1 && return 0
+        sleep 1
+    done
+}
+
 start_postgres() {
     local ver
     ver=$(pg_lsclusters -h 2>/dev/null | awk '{print $1; exit}')
@@ -69,10 +76,15 @@ start_postgres() {
         log "starting PostgreSQL $ver"
         as_root pg_ctlcluster "$ver" main start
     fi
-    for _ in $(seq 1 30); do
-        as_root su postgres -c "psql -qtAc 'select 1'" >/dev/null 2>&1 && break
-        sleep 1
-    done
+    pg_wait
+    # The test suite runs its suites in parallel, each with workers and its own connections; Debian's
+    # default of 100 was exhausted now and then ("too many clients already"). Set once, then kept.
+    if [ "$(as_root su postgres -c "psql -qtAc 'show max_connections'")" -lt 300 ]; then
+        log "raising PostgreSQL max_connections to 300 (restart)"
+        as_root su postgres -c "psql -qc 'alter system set max_connections = 300'" >/dev/null
+        as_root pg_ctlcluster "$ver" main restart
+        pg_wait
+    fi
     as_root su postgres -c "psql -qtAc \"select 1 from pg_roles where rolname = '$RAPPORT_PG_ROLE'\"" | grep -q 1 ||
         as_root su postgres -c "psql -qc \"create role $RAPPORT_PG_ROLE login superuser password '$RAPPORT_PG_PASSWORD'\""
 }
