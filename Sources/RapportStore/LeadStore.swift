@@ -54,7 +54,7 @@ public struct LeadStore: Sendable {
     /// ``ingest(_:now:)``, also saying how the commit went (for metrics and benchmarks).
     public func resolve(_ submissions: [LeadSubmission], now: Date = Date()) throws -> (plan: LeadPlan, commit: CommitStats) {
         guard !submissions.isEmpty else { return (LeadPlan(), CommitStats()) }
-        let profiles = self.fuzzy ? submissions.map { MatchProfile($0.personRecord) } : []
+        let profiles = self.profiles(of: submissions)
         var attempt = 0
         while true {
             do {
@@ -201,7 +201,7 @@ public struct LeadStore: Sendable {
             let leads = try self.readLeads("l.id = any($1::uuid[])", [toRead.map { $0.uuidString.lowercased() }])
             known.merge(try self.matchData(of: leads)) { a, _ in a }
         }
-        let matcher = IdentityMatcher()
+        let matcher = self.planner.matcher
         for e in known.values {
             var records = Set<Int>()
             for p in [e.profile] + e.recent { for k in p.blockingKeys { records.formUnion(recordsByKey[k] ?? []) } }
@@ -217,7 +217,19 @@ public struct LeadStore: Sendable {
     /// What ``ingest(_:now:)`` would decide for these submissions, without writing anything: reads the
     /// ledger, the identity owners and the candidates, and plans.
     public func plan(_ submissions: [LeadSubmission], now: Date = Date()) throws -> LeadPlan {
-        try self.planReading(submissions, profiles: self.fuzzy ? submissions.map { MatchProfile($0.personRecord) } : [], now: now).plan
+        try self.planReading(submissions, profiles: self.profiles(of: submissions), now: now).plan
+    }
+
+    /// The submissions' match profiles (none for exact matching).
+    private func profiles(of submissions: [LeadSubmission]) -> [MatchProfile] {
+        self.fuzzy ? submissions.map { MatchProfile($0.personRecord) } : []
+    }
+
+    /// The planner this store decides with; ``stillValid`` judges with its matcher too.
+    private var planner: LeadPlanner {
+        var p = LeadPlanner()
+        p.fuzzy = self.fuzzy
+        return p
     }
 
     /// Leads (not merged away) matching a condition on `leads l`, in id order; `with` may name CTEs for it.
@@ -247,13 +259,14 @@ public struct LeadStore: Sendable {
     /// this touch count, else made (one query for the submissions of all merged leads) and cached.
     private func matchData(of leads: [LeadState]) throws -> [UUID: ProfileCache.Entry] {
         var out: [UUID: ProfileCache.Entry] = [:]
-        var merged: [UUID] = []
+        var missed: [UUID] = [], merged: [UUID] = []
         for l in leads {
             if let e = self.profileCache?.entry(id: l.id, touchCount: l.touchCount) {
                 out[l.id] = e
                 continue
             }
             out[l.id] = ProfileCache.Entry(touchCount: l.touchCount, profile: MatchProfile(l.personRecord), recent: [], bytes: 0)
+            missed.append(l.id)
             if l.touchCount > 1 { merged.append(l.id) }
         }
         if !merged.isEmpty {
@@ -273,9 +286,9 @@ public struct LeadStore: Sendable {
             }
         }
         if let cache = self.profileCache {
-            for l in leads where out[l.id]!.bytes == 0 {
-                let e = out[l.id]!
-                cache.store(id: l.id, touchCount: e.touchCount, profile: e.profile, recent: e.recent)
+            for id in missed {
+                let e = out[id]!
+                cache.store(id: id, touchCount: e.touchCount, profile: e.profile, recent: e.recent)
             }
         }
         return out
@@ -330,13 +343,11 @@ public struct LeadStore: Sendable {
                 """, [Array(blockingKeys), Self.maxCandidatesPerKey, owners.values.map { $0.uuidString.lowercased() }])
         }
         let known = self.fuzzy ? try self.matchData(of: candidates) : [:]
-        var planner = LeadPlanner()
-        planner.fuzzy = self.fuzzy
         let touchCounts = Dictionary(candidates.map { ($0.id, $0.touchCount) }, uniquingKeysWith: { a, _ in a })
         // A merged candidate is also compared as its latest submissions were (a second phone, another
         // spelling); one that equals the lead scores as the lead does, so none need be filtered out.
         let touches = known.compactMapValues { $0.touchCount > 1 ? $0.recent : nil }
-        let plan = planner.plan(
+        let plan = self.planner.plan(
             submissions, processed: processed, candidates: candidates, identityOwners: owners,
             customersByKey: customersByKey, now: now, submissionProfiles: self.fuzzy ? profiles : nil, candidateTouches: touches,
             profileOf: { lead in
