@@ -13,21 +13,21 @@ import RapportTesting
 /// The rabbitmq-c wrapper against a live broker.
 @Suite(.enabled(if: liveServers, "set RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run broker tests"))
 struct AMQPIntegrationTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func wrongPasswordIsLoginError() throws {
         var c = try AMQPConnection.Configuration(url: ProcessInfo.processInfo.environment["RAPPORT_AMQP_URL"]!)
         c.password = "definitely-wrong"
         #expect { try AMQPConnection(configuration: c) } throws: { ($0 as? AMQPError)?.code == .login }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func nothingListeningIsConnectError() throws {
         var c = AMQPConnection.Configuration(host: "127.0.0.1", port: 1)
         c.timeoutSeconds = 2
         #expect { try AMQPConnection(configuration: c) } throws: { ($0 as? AMQPError)?.code == .connect }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func headersAndPropertiesRoundTrip() throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
@@ -55,7 +55,7 @@ struct AMQPIntegrationTests {
         try conn.ack(d.deliveryTag)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func unroutableMandatoryPublishIsReturned() throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
@@ -73,7 +73,7 @@ struct AMQPIntegrationTests {
         #expect(conn.unconfirmedCount() == 0)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func conflictingRedeclareClosesTheChannelWithAReason() throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
@@ -91,7 +91,7 @@ struct AMQPIntegrationTests {
         #expect(q.consumers == 0)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func topologyApplyIsIdempotentAndExportImports() throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
@@ -107,7 +107,7 @@ struct AMQPIntegrationTests {
         try env.management("POST", "/api/definitions/\(env.name)", body: defs)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func urlParsing() throws {
         let c = try AMQPConnection.Configuration(url: "amqp://u%40x:p%3Aw@broker.local:5673/%2F?heartbeat=15&connection_name=ingest")
         #expect(c.host == "broker.local" && c.port == 5673 && c.vhost == "/")

@@ -61,7 +61,7 @@ struct OptimisticResolutionTests {
                        company: "上海星河科技有限公司", address: "上海市浦东新区世纪大道100号")
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func aBatchOvertakenByTheSamePersonPlansAgainAndMerges() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
@@ -75,7 +75,7 @@ struct OptimisticResolutionTests {
         #expect(stats.map(\.committedMeanwhile).sorted() == [0, 1])
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func aBatchOvertakenBySomeoneElseKeepsItsPlan() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }
@@ -86,7 +86,7 @@ struct OptimisticResolutionTests {
         #expect(stats.allSatisfy { !$0.replanned })
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func aManualMergeMeanwhileMakesABatchPlanAgain() async throws {
         let env = try TestEnvironment()
         defer { env.tearDown() }

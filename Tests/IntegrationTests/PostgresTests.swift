@@ -14,7 +14,7 @@ import Testing
 struct PostgresTests {
     // MARK: - Encoding and decoding
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func stringRoundTrip() throws {
         let connection = try PGTestDatabase.connect()
         defer { connection.close() }
@@ -23,7 +23,7 @@ struct PostgresTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func integerRoundTrip() throws {
         let connection = try PGTestDatabase.connect()
         defer { connection.close() }
@@ -41,7 +41,7 @@ struct PostgresTests {
         #expect(try row.decode("v", as: Int32.self) == 12)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func doubleRoundTrip() throws {
         let connection = try PGTestDatabase.connect()
         defer { connection.close() }
@@ -58,7 +58,7 @@ struct PostgresTests {
         #expect(try row.decode("v", as: Double.self) == 12.5)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func boolAndUUIDRoundTrip() throws {
         let connection = try PGTestDatabase.connect()
         defer { connection.close() }
@@ -71,7 +71,7 @@ struct PostgresTests {
         #expect(row["v"] == id.uuidString.lowercased())
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func dateRoundTrip() throws {
         let connection = try PGTestDatabase.connect()
         defer { connection.close() }
@@ -128,7 +128,7 @@ struct PostgresTests {
         #expect(try row.decode("day", as: Date.self).pgText == "2026-11-25T00:00:00.000000Z")
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func byteaRoundTrip() throws {
         let connection = try PGTestDatabase.connect()
         defer { connection.close() }
@@ -148,7 +148,7 @@ struct PostgresTests {
         #expect(try PGTestDatabase.roundTrip(connection, allBytes, cast: "bytea") == allBytes)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func textArrayRoundTrip() throws {
         let connection = try PGTestDatabase.connect()
         defer { connection.close() }
@@ -188,7 +188,7 @@ struct PostgresTests {
         #expect(try row.decode("is_null", as: Bool.self) == false)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func numericArrayRoundTrip() throws {
         let connection = try PGTestDatabase.connect()
         defer { connection.close() }
@@ -204,7 +204,7 @@ struct PostgresTests {
         #expect(try PGTestDatabase.roundTrip(connection, [true, false], cast: "bool[]") == [true, false])
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func nullHandling() throws {
         let connection = try PGTestDatabase.connect()
         defer { connection.close() }
@@ -234,7 +234,7 @@ struct PostgresTests {
         #expect(try typed.decode("is_null", as: Bool.self))
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func resultShape() throws {
         try PGTestDatabase.withSchema { connection throws in
             try connection.execute("CREATE TABLE items (id int PRIMARY KEY, label text)")
@@ -259,7 +259,7 @@ struct PostgresTests {
 
     // MARK: - Errors
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func uniqueViolationCarriesSQLState() throws {
         try PGTestDatabase.withSchema { connection throws in
             try connection.execute("CREATE TABLE users (email text UNIQUE)")
@@ -279,7 +279,7 @@ struct PostgresTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func syntaxErrorCarriesSQLState() throws {
         let connection = try PGTestDatabase.connect()
         defer { connection.close() }
@@ -293,7 +293,7 @@ struct PostgresTests {
         #expect(connection.isConnected)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func badPasswordIsConnectionError() throws {
         let url = try PGTestDatabase.conninfo(replacing: "password", with: "definitely-wrong")
         let error = #expect(throws: PGError.self) { try PGConnection(url) }
@@ -303,7 +303,7 @@ struct PostgresTests {
         #expect(error.map { "\($0)" } == "PGError(connection)")
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func unreachableServerIsConnectionError() throws {
         let error = #expect(throws: PGError.self) {
             try PGConnection("host=127.0.0.1 port=1 user=nobody dbname=nothing connect_timeout=2")
@@ -311,7 +311,7 @@ struct PostgresTests {
         #expect(error?.code == .connection)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func deadConnectionIsTransientAndResets() throws {
         let victim = try PGTestDatabase.connect()
         defer { victim.close() }
@@ -330,7 +330,7 @@ struct PostgresTests {
         #expect(try victim.query("SELECT 1 AS one").first?["one"] == "1")
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func closeIsIdempotent() throws {
         let connection = try PGTestDatabase.connect()
         #expect(connection.isConnected)
@@ -344,7 +344,7 @@ struct PostgresTests {
         #expect(throws: PGError.self) { try connection.reset() }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func executeRunsSeveralStatementsQuietly() throws {
         try PGTestDatabase.withSchema { connection throws in
             // NOTICEs go to the no-op notice processor, not stderr.
@@ -363,7 +363,7 @@ struct PostgresTests {
 
     // MARK: - Transactions
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func transactionCommits() throws {
         try PGTestDatabase.withSchema { connection throws in
             try connection.execute("CREATE TABLE t (x int)")
@@ -382,7 +382,7 @@ struct PostgresTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func transactionRollsBackOnThrow() throws {
         struct Boom: Error {}
         try PGTestDatabase.withSchema { connection throws in
@@ -435,7 +435,7 @@ struct PostgresTests {
 
     // MARK: - Migrations
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func migratorAppliesOnceAndRecordsRows() throws {
         try PGTestDatabase.withFreshDatabase { url throws in
             let connection = try PGConnection(url)
@@ -466,7 +466,7 @@ struct PostgresTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func migratorTargetAndRollback() throws {
         try PGTestDatabase.withSchema { connection throws in
             let migrator = Migrator(migrations: PGTestDatabase.sampleMigrations, table: "custom_migrations")
@@ -497,7 +497,7 @@ struct PostgresTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func migratorRejectsEditedMigration() throws {
         try PGTestDatabase.withSchema { connection throws in
             var migrations = PGTestDatabase.sampleMigrations
@@ -513,7 +513,7 @@ struct PostgresTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func failedMigrationLeavesNoTrace() throws {
         try PGTestDatabase.withSchema { connection throws in
             let broken = Migration(
@@ -537,7 +537,7 @@ struct PostgresTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func concurrentMigratorsApplyEachMigrationOnce() throws {
         try PGTestDatabase.withFreshDatabase { url throws in
             var migrations = PGTestDatabase.sampleMigrations
@@ -591,7 +591,7 @@ struct PostgresTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func loadReadsPairsFromDirectory() throws {
         try PGTestDatabase.withTemporaryDirectory { directory throws in
             try PGTestDatabase.write(directory, [
@@ -616,7 +616,7 @@ struct PostgresTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func loadRejectsMissingHalfAndDuplicates() throws {
         try PGTestDatabase.withTemporaryDirectory { directory throws in
             try PGTestDatabase.write(directory, [
