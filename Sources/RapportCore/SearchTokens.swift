@@ -83,36 +83,130 @@ public enum SearchTokens {
         return out
     }
 
-    /// The groups a record's tokens must meet, one or more per whitespace-separated term:
-    /// - Han characters (simplified): each bigram, or the character alone;
-    /// - 4 or more digits (a phone part, also when the whole query is a phone written with spaces): each run
-    ///   of 4; fewer digits: a word prefix;
-    /// - letters: one group of alternatives, as a pinyin prefix (`zhangw`), as initials (`zw`) or as
-    ///   a word prefix (`wang`); a term longer than ``maxPrefix`` is cut.
-    public static func query(_ q: String) -> [[String]] {
-        var groups: [[String]] = []
-        // A phone typed with spaces ("+86 138 0013") is one term.
+    /// One term of a query, as the tokens and the exact re-check read it.
+    public enum Term: Sendable, Hashable {
+        /// Han characters, simplified.
+        case han(String)
+        /// 4 or more digits: a phone part (or a number's start).
+        case digits(String)
+        /// Letters (and digits): pinyin, initials, a word's start, or a Latin name with a typo.
+        case letters(String)
+
+        var text: String {
+            switch self {
+            case .han(let s), .digits(let s), .letters(let s): s
+            }
+        }
+    }
+
+    /// The terms of a query: a query that is a phone written with spaces or signs (`+86 138 0013`) is one
+    /// digits term; otherwise each whitespace-separated part, split where Han characters meet letters.
+    public static func terms(_ q: String) -> [Term] {
         let phoneChars = "+-() ".unicodeScalars
         if q.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || phoneChars.contains($0) }) {
-            let runs = Self.digitRuns(q)
-            if !runs.isEmpty { return runs.map { [$0] } }
+            let digits = String(q.unicodeScalars.filter { ("0"..."9").contains($0) }.map(Character.init))
+            if digits.count >= 4 { return [.digits(digits)] }
         }
-        for term in ChineseText.simplified(q).lowercased().split(whereSeparator: { $0.isWhitespace }) {
-            let han = term.unicodeScalars.filter(ChineseText.isHan)
-            let digits = String(term.unicodeScalars.filter { ("0"..."9").contains($0) }.map(Character.init))
-            if !han.isEmpty {
-                let chars = han.map { String(Character($0)) }
+        var terms: [Term] = []
+        for part in ChineseText.simplified(q).lowercased().split(whereSeparator: { $0.isWhitespace }) {
+            var han = "", word = ""
+            func flush() {
+                if !han.isEmpty { terms.append(.han(han)) }
+                if !word.isEmpty {
+                    let isDigits = word.unicodeScalars.allSatisfy { ("0"..."9").contains($0) }
+                    terms.append(isDigits && word.count >= 4 ? .digits(word) : .letters(String(word.prefix(Self.maxPrefix))))
+                }
+                han = ""
+                word = ""
+            }
+            for u in part.unicodeScalars {
+                if ChineseText.isHan(u) {
+                    if !word.isEmpty { flush() }
+                    han.unicodeScalars.append(u)
+                } else if u.properties.isAlphabetic || ("0"..."9").contains(u) {
+                    if !han.isEmpty { flush() }
+                    word.unicodeScalars.append(u)
+                }
+            }
+            flush()
+        }
+        return terms
+    }
+
+    /// The groups a record's tokens must meet, from ``terms(_:)``:
+    /// - Han characters: each bigram, or the character alone;
+    /// - digits: each run of 4 (or the number as a word's start);
+    /// - letters: one group of alternatives, as a pinyin prefix (`zhangw`), as initials (`zw`), as a word
+    ///   prefix (`wang`), and for a 4+ letter word that is not pinyin, as a Latin name one edit away.
+    public static func query(_ q: String) -> [[String]] {
+        var groups: [[String]] = []
+        for term in Self.terms(q) {
+            switch term {
+            case .han(let s):
+                let chars = s.map(String.init)
                 if chars.count == 1 { groups.append(["h:" + chars[0]]) }
                 for i in chars.indices.dropLast() { groups.append(["hh:" + chars[i] + chars[i + 1]]) }
-            } else if digits.count >= 4, term.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || phoneChars.contains($0) }) {
-                groups += Self.digitRuns(String(term)).map { [$0] }
-            } else {
-                let word = String(String(term.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) }).prefix(Self.maxPrefix))
-                guard !word.isEmpty else { continue }
-                groups.append(["p:" + word, "i:" + word, "w:" + word])
+            case .digits(let d):
+                let word = "w:" + String(d.prefix(Self.maxPrefix))
+                groups += Self.digitRuns(d).map { [$0, word] }
+            case .letters(let w):
+                groups.append(["p:" + w, "i:" + w, "w:" + w] + (Self.allowsTypo(w) ? Self.oneDeletion(w).map { "x:" + $0 } : []))
             }
         }
         return groups
+    }
+
+    /// Latin words of a name with every one-letter deletion (`x:` tokens): two words within one edit
+    /// (a letter changed, added, dropped or two swapped) share one of these.
+    public static func typo(_ s: String) -> Set<String> {
+        var out = Set<String>()
+        for w in Self.words(s) where Self.allowsTypo(w) {
+            for d in Self.oneDeletion(w) { out.insert("x:" + d) }
+        }
+        return out
+    }
+
+    /// Typo matching is for Latin words of 4+ letters that are not pinyin: `wang` is a syllable, not a
+    /// misspelled `wing`.
+    static func allowsTypo(_ w: String) -> Bool {
+        w.count >= 4 && w.count <= Self.maxPrefix && w.unicodeScalars.allSatisfy { ("a"..."z").contains($0) }
+            && ChineseText.pinyinSegments(w) == nil
+    }
+
+    /// The word itself and the word without each one of its letters.
+    static func oneDeletion(_ w: String) -> [String] {
+        let c = Array(w)
+        return [w] + c.indices.map { i in String(c[..<i]) + String(c[(i + 1)...]) }
+    }
+
+    /// Whether `a` and `b` are within one edit, an adjacent swap counting as one.
+    static func withinOneEdit(_ a: String, _ b: String) -> Bool {
+        let x = Array(a), y = Array(b)
+        if x == y { return true }
+        if abs(x.count - y.count) > 1 { return false }
+        var i = 0
+        while i < min(x.count, y.count), x[i] == y[i] { i += 1 }
+        if x.count == y.count {
+            if x[(i + 1)...] == y[(i + 1)...] { return true }
+            return i + 1 < x.count && x[i] == y[i + 1] && x[i + 1] == y[i] && x[(i + 2)...] == y[(i + 2)...]
+        }
+        return x.count > y.count ? x[(i + 1)...] == y[i...] : x[i...] == y[(i + 1)...]
+    }
+
+    /// The lowercased Latin words and numbers of `s` (Han characters separate words).
+    static func words(_ s: String) -> [String] {
+        var out: [String] = []
+        var word = ""
+        for u in s.lowercased().unicodeScalars {
+            if !ChineseText.isHan(u) && (u.properties.isAlphabetic || ("0"..."9").contains(u)) {
+                word.unicodeScalars.append(u)
+            } else if !word.isEmpty {
+                out.append(word)
+                word = ""
+            }
+        }
+        if !word.isEmpty { out.append(word) }
+        return out
     }
 
     /// `d:` and every run of 4 digits of `s`, ignoring what is not a digit.
