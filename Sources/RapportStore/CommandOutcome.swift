@@ -21,12 +21,15 @@ public struct CommandOutcome: Sendable {
         .init(result: .null, error: error, deadLetter: deadLetter)
     }
 
-    /// `{"ok": true, "result": …}` or `{"ok": false, "error": {"code", "message", "field"}}`.
+    /// `{"ok": true, "result": …}` or `{"ok": false, "error": {"code", "message", "field"}}`, plus
+    /// `"current"` when a refusal carries the record as it is (a `conflict`).
     public var reply: JSONValue {
         guard let e = self.error else { return .object(["ok": .bool(true), "result": self.result]) }
         var error: [String: JSONValue] = ["code": .string(e.code.rawValue), "message": .string(e.reason)]
         if let f = e.field { error["field"] = .string(f) }
-        return .object(["ok": .bool(false), "error": .object(error)])
+        var reply: [String: JSONValue] = ["ok": .bool(false), "error": .object(error)]
+        if self.result != .null { reply["current"] = self.result }
+        return .object(reply)
     }
 
     /// The outcome a stored reply stands for (a redelivered command gets its first answer again).
@@ -36,9 +39,10 @@ public struct CommandOutcome: Sendable {
             self = .ok(o["result"] ?? .null)
         } else {
             let e = o["error"]?.objectValue ?? [:]
-            self = .refused(InboundRejection(code: RejectionCode(rawValue: e["code"]?.stringValue ?? "command_rejected"),
-                                             reason: e["message"]?.stringValue ?? "", field: e["field"]?.stringValue),
-                            deadLetter: false)
+            self.init(result: o["current"] ?? .null,
+                      error: InboundRejection(code: RejectionCode(rawValue: e["code"]?.stringValue ?? "command_rejected"),
+                                              reason: e["message"]?.stringValue ?? "", field: e["field"]?.stringValue),
+                      deadLetter: false)
         }
     }
 }

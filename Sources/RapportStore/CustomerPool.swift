@@ -34,6 +34,8 @@ public struct CustomerPool: Sendable {
                 "insert into customer_identities (key, customer_id) select key, $2::uuid from lead_identities where lead_id = $1::uuid on conflict do nothing",
                 [l, c])
             try self.db.query("update leads set customer_id = $2::uuid, status = 'converted', updated_at = now() where id = $1::uuid", [l, c])
+            // Its search tokens, phones and emails, as an added customer has them.
+            try Customers(db: self.db).reindex(id)
             try LeadPool(db: self.db).event("lead.converted", id: "lead.converted:\(l)", [
                 "lead_id": .string(l), "customer_id": .string(c), "actor": .string(actor)])
             return id
@@ -47,7 +49,7 @@ public struct CustomerPool: Sendable {
         return try self.db.transaction {
             try self.requirePool(pool)
             let ids = Array(Set(customers.map { $0.uuidString.lowercased() }))
-            let owned = try self.db.query("select id from customers where id = any($1::uuid[]) and owner = $2 order by id for update", [ids, rep])
+            let owned = try self.db.query("select id from customers where id = any($1::uuid[]) and owner = $2 and deleted_at is null order by id for update", [ids, rep])
             guard owned.count == ids.count else { throw SalesError(.notOwner, "\(rep) owns \(owned.count) of the \(ids.count) customers to return") }
             try self.toPool(ids, pool: pool, action: "return", rep: rep, actor: actor, reason: reason)
             return ids.count
@@ -60,7 +62,7 @@ public struct CustomerPool: Sendable {
         try self.db.transaction {
             try self.requirePool(pool)
             let ids = Array(Set(customers.map { $0.uuidString.lowercased() }))
-            let found = try self.db.query("select id, owner from customers where id = any($1::uuid[]) order by id for update", [ids])
+            let found = try self.db.query("select id, owner from customers where id = any($1::uuid[]) and deleted_at is null order by id for update", [ids])
             guard found.count == ids.count else { throw SalesError(.notFound, "\(ids.count - found.count) of the customers do not exist") }
             try self.toPool(ids, pool: pool, action: "add", rep: nil, actor: actor, reason: reason)
             return ids.count
@@ -86,7 +88,7 @@ public struct CustomerPool: Sendable {
             if p["has_members"] == "t" && p["is_member"] != "t" { throw SalesError(.notMember, "\(rep) may not claim from \(pool)") }
             let rules = PoolRules(maxPerClaim: try p.decode("max_per_claim"), maxPerDay: try p.decode("max_per_day"),
                                   maxHeld: try p.decode("max_held"), reclaimBarDays: try p.decode("reclaim_bar_days"))
-            let held: Int = try self.db.query("select count(*)::int8 as n from customers where owner = $1", [rep]).first!.decode("n")
+            let held: Int = try self.db.query("select count(*)::int8 as n from customers where owner = $1 and deleted_at is null", [rep]).first!.decode("n")
             let today: Int = try self.db.query(
                 "select count(*)::int8 as n from customer_ownership where rep_id = $1 and action = 'claim' and at >= date_trunc('day', $2::timestamptz)",
                 [rep, ISO8601.string(now)]).first!.decode("n")
@@ -98,7 +100,7 @@ public struct CustomerPool: Sendable {
             let ids: [UUID] = try self.db.query(
                 """
                 select id from customers c
-                where public_pool_id = $1
+                where public_pool_id = $1 and deleted_at is null
                   and not exists (select 1 from customer_ownership o where o.customer_id = c.id and o.rep_id = $2
                                   and o.action in ('return', 'recycle') and o.at > $4::timestamptz - make_interval(days => $5))
                 order by updated_at, id limit $3 for update skip locked
@@ -141,7 +143,7 @@ public struct CustomerPool: Sendable {
                     select id::text as id, owner, level, coalesce(owned_since, created_at) as owned_since, last_followup_at, last_deal_at, recycle_warned_at,
                            exists (select 1 from opportunities o where o.customer_id = customers.id and o.status = 'open') as open_opportunity
                     from customers
-                    where owner is not null and id > $1::uuid
+                    where owner is not null and deleted_at is null and id > $1::uuid
                       and coalesce(owned_since, created_at) < $2::timestamptz - make_interval(days => $3)
                     order by id limit $4 for update skip locked
                     """, [after, ISO8601.string(now), horizon, batch])

@@ -319,6 +319,7 @@ public struct LeadStore: Sendable {
             union all
             select 'c', i.key, c.id, c.owner, c.name
             from unnest($3::text[]) as k(key) join customer_identities i on i.key = k.key join customers c on c.id = i.customer_id
+            where c.deleted_at is null
             """, [submissions.map(\.source), submissions.map(\.messageID), keyList]) {
             let key: String = try row.decode("k")
             switch row["kind"] {

@@ -25,7 +25,7 @@ public enum ProcessedCommands {
             do {
                 outcome = try db.transaction { try apply() }
             } catch let e as any CommandRefusal {
-                outcome = .refused(e.rejection, deadLetter: e.deadLetter)
+                outcome = CommandOutcome(result: e.detail ?? .null, error: e.rejection, deadLetter: e.deadLetter)
             }
             try db.query("update processed_commands set outcome = $2, detail = $3, result = $4::jsonb where message_id = $1",
                          [messageID, outcome.error == nil ? "done" : "rejected", outcome.error?.reason, outcome.reply.jsonString])
@@ -38,6 +38,12 @@ public enum ProcessedCommands {
 public protocol CommandRefusal: Error {
     var rejection: InboundRejection { get }
     var deadLetter: Bool { get }
+    /// What the caller needs to act on the refusal (the current record of a `conflict`).
+    var detail: JSONValue? { get }
+}
+
+extension CommandRefusal {
+    public var detail: JSONValue? { nil }
 }
 
 extension LeadMerge.MergeError: CommandRefusal {

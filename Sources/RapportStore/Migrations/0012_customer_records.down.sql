@@ -2,6 +2,6 @@ drop table if exists kb_related, kb_article_versions, kb_articles, prospect_phon
     customer_merges, customer_history, customer_levels, custom_field_definitions, customer_addresses, customer_contacts;
 drop index if exists customers_tokens_idx, customers_created_idx, customers_name_idx, customers_city_idx,
     customers_industry_idx, customers_level_idx, customers_tags_idx;
-alter table customers drop column kind, drop column industry, drop column source_channel, drop column tags,
+alter table customers drop column kind, drop column phones, drop column emails, drop column industry, drop column source_channel, drop column tags,
     drop column custom, drop column province, drop column city, drop column district, drop column version,
     drop column deleted_at, drop column merged_into, drop column search_text, drop column search_tokens;

@@ -4,6 +4,9 @@
 -- pg_trgm drops Chinese under a C locale and has no trigrams for two-character names.
 alter table customers
     add column kind            text not null default 'person' check (kind in ('person', 'company')),
+    -- phone and email stay the primary ones; these hold every one (E.164, lowercased)
+    add column phones          text[] not null default '{}',
+    add column emails          text[] not null default '{}',
     add column industry        text,
     add column source_channel  text,
     add column tags            text[] not null default '{}',
