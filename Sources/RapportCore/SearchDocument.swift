@@ -1,3 +1,4 @@
+import Foundation
 /// What a record offers the search engine: its searchable fields, the tokens they index (the
 /// `search_tokens` column) and the same fields as text (the `search_text` column), which the engine
 /// re-reads to re-check a candidate exactly and to say why it matched.
@@ -93,7 +94,17 @@ public struct SearchReason: Sendable, Hashable, CustomStringConvertible {
     public var value: String
     public var how: How
 
-    public var description: String { "\(self.label) \(self.value) (\(self.how.rawValue) \"\(self.term)\")" }
+    public var description: String { "\(self.label) \(self.excerpt) (\(self.how.rawValue) \"\(self.term)\")" }
+
+    /// The value, cut to 60 characters around the first place the term appears (an article's body is long).
+    public var excerpt: String {
+        guard self.value.count > 60 else { return self.value }
+        let simplified = ChineseText.simplified(self.value)
+        let at = simplified.range(of: self.term).map { simplified.distance(from: simplified.startIndex, to: $0.lowerBound) } ?? 0
+        let start = max(0, at - 20)
+        let chars = Array(self.value)
+        return (start > 0 ? "…" : "") + String(chars[start..<min(chars.count, start + 60)]) + (start + 60 < chars.count ? "…" : "")
+    }
 }
 
 extension SearchDocument {

@@ -101,7 +101,7 @@ public struct SearchPage: Sendable {
                 var o = h.fields
                 o["id"] = .string(h.id.uuidString.lowercased())
                 o["matched"] = .array(h.reasons.map { r in
-                    .object(["term": .string(r.term), "field": .string(r.label), "value": .string(r.value), "how": .string(r.how.rawValue)])
+                    .object(["term": .string(r.term), "field": .string(r.label), "value": .string(r.excerpt), "how": .string(r.how.rawValue)])
                 })
                 return .object(o)
             }),

@@ -28,8 +28,9 @@ public struct OutboxRelay: PeriodicJob {
         try Outbox.relay(limit: limit, on: db) { events in
             for e in events {
                 var p = AMQPProperties(contentType: "application/json", messageID: e.messageID, appID: "rapport", timestamp: Date())
-                p.type = e.routingKey
-                try conn.publish(exchange: self.exchange, routingKey: e.routingKey, body: Array(e.payload.utf8), properties: p)
+                // An event is typed by its routing key; an inbound message leaves its connector to the routing key's source.
+                if e.exchange == nil { p.type = e.routingKey }
+                try conn.publish(exchange: e.exchange ?? self.exchange, routingKey: e.routingKey, body: Array(e.payload.utf8), properties: p)
             }
             let result = try conn.waitForConfirms()
             guard result.nacked.isEmpty else { throw AMQPError(.nacked, replyText: "outbox events nacked") }

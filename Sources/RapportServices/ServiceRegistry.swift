@@ -45,6 +45,7 @@ public struct ServiceRegistry: Sendable {
         if only.contains("commands") {
             add("commands-identity", self.commands(queue: "rapport.commands.identity", handler: IdentityCommandHandler()))
             add("commands-sales", self.commands(queue: "rapport.commands.sales", handler: SalesCommandHandler()))
+            add("commands-records", self.commands(queue: "rapport.commands.records", handler: RecordCommandHandler()))
         }
         if only.contains("ingest") {
             for consumer in try self.ingestConsumers() {

@@ -208,13 +208,13 @@ public struct SearchEngine: Sendable {
         from: "prospects",
         columns: ["name": "t.name", "kind": "t.kind", "credit_code": "t.credit_code", "legal_rep": "t.legal_rep",
                   "registered_capital": "t.registered_capital", "founded_on": "t.founded_on", "industry": "t.industry",
-                  "province": "t.province", "city": "t.city", "size": "t.size", "lead_id": "t.lead_id"],
+                  "province": "t.province", "city": "t.city", "size": "t.size"],
         sorts: Self.common.merging(["name": Sort(expr: "t.name", type: "text", descending: false)]) { a, _ in a },
         filters: [
             "industry": Self.anyOf("t.industry"), "province": Self.anyOf("t.province"), "city": Self.anyOf("t.city"),
             "district": Self.anyOf("t.district"), "size": Self.anyOf("t.size"), "kind": Self.anyOf("t.kind"),
             "capital": Self.range("t.registered_capital", "numeric"), "founded": Self.range("t.founded_on", "date"),
-            "has_lead": Self.flag("t.lead_id is not null"),
+            "has_lead": Self.flag("exists (select 1 from inbound_ledger g where g.source = 'prospects' and g.message_id = 'prospect:' || t.id)"),
         ],
         live: nil)
 
@@ -259,7 +259,7 @@ public struct SearchEngine: Sendable {
                 case .number(let n): text = n == n.rounded() ? String(Int64(n)) : String(n)
                 default: throw CustomerError(.invalid, field: "\(f).\(key)", "\(key) is a date or a number")
                 }
-                if type != "numeric" && ISO8601.parse(text) == nil && !Self.isDay(text) {
+                if type != "numeric" && ISO8601.parse(text, rules: .postgres) == nil {
                     throw CustomerError(.invalid, field: "\(f).\(key)", "\(text) is not a date (YYYY-MM-DD) or time (ISO 8601)")
                 }
                 if type == "numeric" && Double(text) == nil {
@@ -269,12 +269,6 @@ public struct SearchEngine: Sendable {
             }
             return parts.joined(separator: " and ")
         }
-    }
-
-    static func isDay(_ s: String) -> Bool {
-        let u = Array(s.utf8)
-        return u.count == 10 && u[4] == UInt8(ascii: "-") && u[7] == UInt8(ascii: "-")
-            && u.enumerated().allSatisfy { i, c in i == 4 || i == 7 || (c >= 48 && c <= 57) }
     }
 
     /// `true`: the condition holds; `false`: it does not.

@@ -14,6 +14,7 @@ struct CommandBindingTests {
         }
         #expect(keys("rapport.commands.sales") == Set(SalesCommand.routingKeys))
         #expect(keys("rapport.commands.identity") == Set(IdentityCommand.routingKeys))
+        #expect(keys("rapport.commands.records") == Set(RecordCommand.routingKeys))
     }
 }
 

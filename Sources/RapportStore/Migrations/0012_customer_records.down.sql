@@ -5,3 +5,4 @@ drop index if exists customers_tokens_idx, customers_created_idx, customers_name
 alter table customers drop column kind, drop column phones, drop column emails, drop column industry, drop column source_channel, drop column tags,
     drop column custom, drop column province, drop column city, drop column district, drop column version,
     drop column deleted_at, drop column merged_into, drop column search_text, drop column search_tokens;
+alter table outbox drop column exchange;

@@ -129,7 +129,6 @@ create table prospects (
     website              text,
     custom               jsonb not null default '{}',
     source               text not null,
-    lead_id              uuid,
     created_at           timestamptz not null default now(),
     updated_at           timestamptz not null default now(),
     search_text          text not null default '',
@@ -144,7 +143,7 @@ create index prospects_founded_idx on prospects (founded_on);
 -- A normalized phone belongs to one prospect: concurrent imports cannot race into two.
 create table prospect_phones (
     phone        text primary key,
-    prospect_id  uuid not null references prospects(id) on delete cascade
+    prospect_id  uuid not null references prospects(id) on delete cascade deferrable initially deferred
 );
 
 -- Knowledge base: articles in Markdown, versioned, for staff (internal) or customers (public).
@@ -184,3 +183,6 @@ create table kb_related (
     primary key (article_id, related_id),
     check (article_id <> related_id)
 );
+
+-- An outbox row may go to another exchange than rapport.events: "add as lead" goes to rapport.inbound.
+alter table outbox add column exchange text;
