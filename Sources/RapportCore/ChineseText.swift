@@ -103,6 +103,26 @@ public enum ChineseText {
         }
     }
 
+    /// ``pinyinSyllables(_:)`` with every reading of a polyphonic character (`重` → `zhong`, `chong`),
+    /// the common one first, while the combinations stay within `limit`; past it, later characters keep
+    /// their common reading. `如何重置` → `[["ru", "he", "zhong", "zhi"], ["ru", "he", "chong", "zhi"]]`.
+    public static func pinyinVariants(_ s: String, limit: Int = 8) -> [[String]] {
+        let tables = Tables.shared
+        var variants: [[String]] = [[]]
+        for piece in Self.pieces(of: s) {
+            let options: [String]
+            switch piece {
+            case .han(let scalar):
+                let all = tables.readings(of: scalar).map { tables.syllables[Int($0)] }
+                options = all.isEmpty ? [String(Character(scalar))] : (variants.count * all.count <= limit ? all : [all[0]])
+            case .word(let word):
+                options = [word]
+            }
+            variants = options.count == 1 ? variants.map { $0 + options } : variants.flatMap { v in options.map { v + [$0] } }
+        }
+        return variants
+    }
+
     /// A compact toneless key for a person's name.
     ///
     /// For a name written in Han characters the key is the pinyin of its characters, joined without

@@ -139,11 +139,12 @@ extension SearchDocument {
                 let source = f.kind == .company ? (CompanyName(f.value).core ?? "") : f.value
                 // A Latin name's "pinyin" is its words: those matches are word prefixes, below; initials count.
                 let han = source.unicodeScalars.contains(where: ChineseText.isHan)
-                let syllables = ChineseText.pinyinSyllables(source)
-                for start in syllables.indices {
-                    let rest = syllables[start...]
-                    if han && rest.joined().hasPrefix(word) { return reason(f, .pinyin) }
-                    if String(rest.compactMap(\.first)).hasPrefix(word) && (han || word.count > 1) { return reason(f, .initials) }
+                for syllables in ChineseText.pinyinVariants(source) {
+                    for start in syllables.indices {
+                        let rest = syllables[start...]
+                        if han && rest.joined().hasPrefix(word) { return reason(f, .pinyin) }
+                        if String(rest.compactMap(\.first)).hasPrefix(word) && (han || word.count > 1) { return reason(f, .initials) }
+                    }
                 }
             }
             for f in self.fields {

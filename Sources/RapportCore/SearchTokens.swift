@@ -12,16 +12,18 @@ public enum SearchTokens {
     static let maxPrefix = 24
 
     /// A person's or company's name: every Han character and Han bigram (simplified), the pinyin read
-    /// from each syllable on (`zhangwei`, `wei`) and the initials likewise (`zw`, `w`), all as prefixes,
-    /// and for Latin-letter names the prefixes of each word.
+    /// from each syllable on (`zhangwei`, `wei`) and the initials likewise (`zw`, `w`), all as prefixes
+    /// and in each reading of a polyphonic character (``ChineseText/pinyinVariants(_:limit:)``), and for
+    /// Latin-letter names the prefixes of each word.
     public static func name(_ s: String) -> Set<String> {
         var out = Self.text(s)
-        let syllables = ChineseText.pinyinSyllables(s)
-        guard syllables.contains(where: { !$0.isEmpty }) else { return out }
-        for start in syllables.indices {
-            let rest = syllables[start...]
-            Self.prefixes(of: rest.joined(), tag: "p:", into: &out)
-            Self.prefixes(of: String(rest.compactMap(\.first)), tag: "i:", into: &out)
+        // Every reading of a polyphonic character (重置 is chongzhi, not only zhongzhi), within a bound.
+        for syllables in ChineseText.pinyinVariants(s) where syllables.contains(where: { !$0.isEmpty }) {
+            for start in syllables.indices {
+                let rest = syllables[start...]
+                Self.prefixes(of: rest.joined(), tag: "p:", into: &out)
+                Self.prefixes(of: String(rest.compactMap(\.first)), tag: "i:", into: &out)
+            }
         }
         return out
     }

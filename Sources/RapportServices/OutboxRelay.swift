@@ -27,8 +27,10 @@ public struct OutboxRelay: PeriodicJob {
     public func relayOnce(conn: AMQPConnection, db: PGConnection, limit: Int = 500) throws -> Int {
         try Outbox.relay(limit: limit, on: db) { events in
             for e in events {
-                var p = AMQPProperties(contentType: "application/json", messageID: e.messageID, appID: "rapport", timestamp: Date())
-                // An event is typed by its routing key; an inbound message leaves its connector to the routing key's source.
+                // An event is typed by its routing key and comes from rapport; an inbound message (`inbound.<channel>.<source>`)
+                // comes from its source, which names its ledger rows and its connector.
+                let source = e.exchange == nil ? "rapport" : e.routingKey.split(separator: ".").dropFirst(2).joined(separator: ".")
+                var p = AMQPProperties(contentType: "application/json", messageID: e.messageID, appID: source, timestamp: Date())
                 if e.exchange == nil { p.type = e.routingKey }
                 try conn.publish(exchange: e.exchange ?? self.exchange, routingKey: e.routingKey, body: Array(e.payload.utf8), properties: p)
             }

@@ -65,3 +65,15 @@ struct SearchDocumentTests {
         #expect(SearchTokens.withinOneEdit(b, a) == near)
     }
 }
+
+extension SearchDocumentTests {
+    @Test func polyphonicCharactersAreFoundInEachReading() {
+        let doc = SearchDocument([.init("title", .name, "如何重置密码")])
+        for q in ["chongzhi", "zhongzhi", "rhcz", "rhzz", "mima"] {
+            #expect(Self.candidate(q, doc) && doc.match(q) != nil, "\(q)")
+        }
+        #expect(ChineseText.pinyinVariants("如何重置").contains(["ru", "he", "chong", "zhi"]))
+        // The combinations stay bounded on long text.
+        #expect(ChineseText.pinyinVariants(String(repeating: "重", count: 30)).count <= 8)
+    }
+}
