@@ -11,7 +11,7 @@ import RapportStore
 /// one entry in ``services(only:gate:)``.
 public struct ServiceRegistry: Sendable {
     /// The names `rapport run --only` takes, in start order.
-    public static let names = ["outbox", "scheduler", "recycler", "monitor", "archiver", "commands", "ingest"]
+    public static let names = ["outbox", "scheduler", "recycler", "indexer", "monitor", "archiver", "commands", "ingest"]
 
     public let settings: RapportSettings
     public let topology: Topology
@@ -40,6 +40,7 @@ public struct ServiceRegistry: Sendable {
         if only.contains("outbox") { add("outbox", self.periodic("outbox", OutboxRelay())) }
         if only.contains("scheduler") { add("scheduler", self.periodic("scheduler", FollowUpScheduler())) }
         if only.contains("recycler") { add("recycler", self.periodic("recycler", Recycler(logger: self.logger))) }
+        if only.contains("indexer") { add("indexer", self.periodic("indexer", SearchIndexer())) }
         if only.contains("monitor") { add("monitor", self.periodic("monitor", self.monitor())) }
         if only.contains("archiver") { add("archiver", self.archiver()) }
         if only.contains("commands") {

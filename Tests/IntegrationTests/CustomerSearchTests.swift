@@ -160,3 +160,41 @@ struct CustomerSearchTests {
         }
     }
 }
+
+/// Leads are searched with the same engine once the indexer has tokenized them, and again after a change.
+@Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run search integration tests"))
+struct LeadSearchTests {
+    @Test func theIndexerKeepsLeadsSearchable() throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let db = try env.db()
+        defer { db.close() }
+        let ids = [UUID(), UUID()]
+        try db.query(
+            """
+            insert into leads (id, name, phone, company, source, channel, first_seen_at, last_seen_at)
+            values ($1::uuid, '欧阳娜娜', '+8613671234095', '上海星辰贸易有限公司', 't', 'webform', now(), now()),
+                   ($2::uuid, 'Peter Wong', '+8613900001111', null, 't', 'ads', now(), now())
+            """, ids.map { $0.uuidString.lowercased() })
+        func find(_ text: String, _ filters: [String: JSONValue] = [:]) throws -> [UUID] {
+            try SearchEngine(db: db).search(SearchQuery(entity: .leads, text: text, filters: filters)).hits.map(\.id)
+        }
+        #expect(try find("oyn").isEmpty)  // not indexed yet
+        #expect(try LeadSearchIndex(db: db).refresh() == 2)
+        #expect(try LeadSearchIndex(db: db).refresh() == 0)
+        #expect(try find("oyn") == [ids[0]])
+        #expect(try find("星辰") == [ids[0]])
+        #expect(try find("1234 095") == [ids[0]])
+        #expect(try find("petre") == [ids[1]])
+        #expect(try find("wong", ["channel": "ads"]) == [ids[1]])
+        #expect(try find("wong", ["channel": "webform"]).isEmpty)
+        // A change marks the lead stale; the next run finds it by its new name.
+        try db.query("update leads set name = '欧阳倩' where id = $1::uuid", [ids[0].uuidString.lowercased()])
+        #expect(try LeadSearchIndex(db: db).refresh() == 1)
+        #expect(try find("oyq") == [ids[0]])
+        #expect(try find("oyn").isEmpty)
+        // Touching something else does not.
+        try db.query("update leads set touch_count = touch_count + 1 where id = $1::uuid", [ids[0].uuidString.lowercased()])
+        #expect(try LeadSearchIndex(db: db).refresh() == 0)
+    }
+}

@@ -6,3 +6,7 @@ alter table customers drop column kind, drop column phones, drop column emails, 
     drop column custom, drop column province, drop column city, drop column district, drop column version,
     drop column deleted_at, drop column merged_into, drop column search_text, drop column search_tokens;
 alter table outbox drop column exchange;
+drop trigger if exists leads_search_stale on leads;
+drop function if exists leads_mark_search_stale();
+drop index if exists leads_tokens_idx, leads_search_stale_idx, leads_created_idx;
+alter table leads drop column search_text, drop column search_tokens, drop column search_stale;

@@ -186,3 +186,22 @@ create table kb_related (
 
 -- An outbox row may go to another exchange than rapport.events: "add as lead" goes to rapport.inbound.
 alter table outbox add column exchange text;
+
+-- Leads are searched with the same engine. Their tokens are filled by the indexer job, off the ingest
+-- path: a change to a searchable field marks the lead stale (a trigger, so every writer does it).
+alter table leads add column search_text text not null default '',
+                  add column search_tokens text[] not null default '{}',
+                  add column search_stale boolean not null default true;
+create index leads_tokens_idx on leads using gin (search_tokens);
+create index leads_search_stale_idx on leads (id) where search_stale;
+create index leads_created_idx on leads (created_at desc, id desc);
+create function leads_mark_search_stale() returns trigger language plpgsql as $$
+begin
+    new.search_stale := true;
+    return new;
+end $$;
+create trigger leads_search_stale before update of name, phone, email, company, address on leads
+    for each row when (old.name is distinct from new.name or old.phone is distinct from new.phone
+                       or old.email is distinct from new.email or old.company is distinct from new.company
+                       or old.address is distinct from new.address)
+    execute function leads_mark_search_stale();
