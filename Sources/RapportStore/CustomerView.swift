@@ -3,7 +3,8 @@ import RapportCore
 import RapportSupport
 import RapportPostgres
 
-/// The 360° view of a customer, read in one statement (so one snapshot): the customer, its identities,
+/// The 360° view of a customer, read in one statement (so one snapshot): the customer (tags, level, place),
+/// its contacts and addresses, custom fields with their labels, every field change, its identities,
 /// its leads (contacts) and every inbound message they came with, owner and pool history, follow-up
 /// plans and records, merges of its leads, and the pipeline: opportunities with their stage history and
 /// quotes (with lines), orders, contracts with their payment plans.
@@ -12,7 +13,17 @@ public enum CustomerView {
         with c as (select * from customers where id = $1::uuid),
              l as (select * from leads where customer_id = $1::uuid)
         select jsonb_build_object(
-            'customer', (select to_jsonb(c) from c),
+            'customer', (select to_jsonb(c) - 'search_text' - 'search_tokens' from c),
+            'contacts', coalesce((select jsonb_agg(to_jsonb(t) - 'customer_id' order by t.position) from customer_contacts t
+                where t.customer_id = $1::uuid), '[]'),
+            'addresses', coalesce((select jsonb_agg(to_jsonb(a) - 'customer_id' order by a.position) from customer_addresses a
+                where a.customer_id = $1::uuid), '[]'),
+            'custom_fields', coalesce((select jsonb_agg(jsonb_build_object('key', d.key, 'label', d.label, 'kind', d.kind,
+                    'value', (select custom -> d.key from c)) order by d.key) from custom_field_definitions d where d.entity = 'customer'), '[]'),
+            'history', coalesce((select jsonb_agg(jsonb_build_object('version', h.version, 'field', h.field, 'old', h.old_value,
+                    'new', h.new_value, 'actor', h.actor, 'at', h.at) order by h.id) from customer_history h where h.customer_id = $1::uuid), '[]'),
+            'customer_merges', coalesce((select jsonb_agg(to_jsonb(m) - 'moved' order by m.id) from customer_merges m
+                where m.winner_id = $1::uuid or m.loser_id = $1::uuid), '[]'),
             'identities', coalesce((select jsonb_agg(key order by key) from customer_identities where customer_id = $1::uuid), '[]'),
             'leads', coalesce((select jsonb_agg(jsonb_build_object(
                     'id', l.id, 'name', l.name, 'phone', l.phone, 'email', l.email, 'company', l.company, 'source', l.source,

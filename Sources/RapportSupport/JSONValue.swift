@@ -29,6 +29,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     /// The members when this is a ``JSONValue/object(_:)``, else `nil`.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
     public var objectValue: [String: JSONValue]? {
         if case .object(let value) = self { return value }
         return nil

@@ -125,12 +125,22 @@ struct CustomerRecordsTests {
             #expect(v2Fields == ["level", "phones", "tags"])
             let phone = history.first { $0.objectValue?["version"] == .number(2) && $0.objectValue?["field"] == "phones" }?.objectValue
             #expect(phone?["old"] == ["+8613800138000"] && phone?["new"] == ["+8613900139000"] && phone?["actor"] == "li")
+            // The 360° view shows tags, custom fields (with labels), contacts and the history.
+            try customers.defineField(try CustomFieldDefinition(key: "seats", label: "Seats", kind: .number))
+            try customers.edit(id, version: 2, patch: ["custom": ["seats": 30], "contacts": [["name": "李秘书", "title": "助理"]]], actor: "li")
+            let view = try #require(try CustomerView.show(id, db: db)?.objectValue)
+            #expect(view["customer"]?.objectValue?["tags"] == ["vip"])
+            #expect(view["customer"]?.objectValue?["search_tokens"] == nil)
+            #expect(view["custom_fields"] == [["key": "seats", "label": "Seats", "kind": "number", "value": 30]])
+            #expect(view["contacts"]?.arrayValue?.first?.objectValue?["title"] == "助理")
+            #expect(view["history"]?.arrayValue?.contains { $0.objectValue?["field"] == "custom.seats" && $0.objectValue?["new"] == 30 } == true)
             // Identity keys follow: the old phone is free, the new one is this customer's.
             let keys = try db.query("select key from customer_identities where customer_id = $1::uuid", [id.uuidString.lowercased()]).map { try $0.decode("key") as String }
             #expect(keys == ["phone:+8613900139000"])
             // Two customers cannot share a phone by an edit.
             let other = try Self.created(try customers.add(["name": "李四", "phones": ["13700137000"]], actor: "li"))
             #expect(Self.code { try customers.edit(other, version: 1, patch: ["phones": ["139 0013 9000"]], actor: "li") }?.1 == "phones")
+            #expect(try customers.get(id)?.version == 3)
             _ = env
         }
     }
