@@ -100,16 +100,16 @@ public struct ProspectRecord: Sendable, Hashable {
     /// Yuan from `500万元`, `1,000.5万人民币`, `2亿`, `3000000`, `50万美元` (the currency word is dropped:
     /// directories state most capital in yuan, and the filter is a rough size).
     public static func capital(_ raw: String) -> Decimal? {
-        var s = raw.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "，", with: "")
-        var factor: Decimal = 1
-        for (unit, f) in [("亿", Decimal(100_000_000)), ("万", Decimal(10_000))] where s.contains(unit) {
-            factor = f
-            s = s.replacingOccurrences(of: unit, with: "")
-        }
-        let number = String(s.prefix { $0.isNumber || $0 == "." }).trimmingCharacters(in: .whitespaces)
+        let s = raw.filter { $0 != "," && $0 != "，" }.trimmingCharacters(in: .whitespaces)
+        // ASCII digits: Swift counts 万 and 亿 as numbers too.
+        let number = String(s.prefix { $0.isASCII && ($0.isNumber || $0 == ".") })
         guard !number.isEmpty, let value = Decimal(string: number, locale: Locale(identifier: "en_US_POSIX")) else { return nil }
-        let rest = s.dropFirst(number.count).trimmingCharacters(in: .whitespaces)
-        guard rest.allSatisfy({ !$0.isNumber }) else { return nil }
+        var rest = s.dropFirst(number.count).trimmingCharacters(in: .whitespaces)
+        var factor: Decimal = 1
+        if rest.hasPrefix("亿") { factor = 100_000_000 } else if rest.hasPrefix("万") { factor = 10_000 }
+        if factor != 1 { rest.removeFirst() }
+        // What follows is a currency word (元, 人民币, 美元), never more digits.
+        guard rest.allSatisfy({ !($0.isASCII && $0.isNumber) }) else { return nil }
         return value * factor
     }
 

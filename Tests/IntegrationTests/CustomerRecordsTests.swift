@@ -5,6 +5,7 @@ import RapportPostgres
 import Testing
 import RapportStore
 import RapportTesting
+import RapportAdmin
 
 /// Customers as people edit them, on the real database: add through identity resolution, edit by
 /// version, delete and restore, merge and unmerge, custom fields and the history.
@@ -182,5 +183,43 @@ struct CustomerRecordsTests {
             #expect(try env.count("select count(*) as n from customer_identities where customer_id = $1::uuid", [b.uuidString.lowercased()]) == 2)
             #expect(Self.code { _ = try customers.unmerge(merge, actor: "li") }?.0 == "not_found")
         }
+    }
+}
+
+/// A directory export into the prospect base: twice is once, bad lines are reported by line and skipped.
+@Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run prospect import tests"))
+struct ProspectImportTests {
+    @Test func importingTwiceIsOnceAndBadLinesAreNamed() throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let db = try env.db()
+        defer { db.close() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prospects-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let csv = dir.appendingPathComponent("企查查导出.csv")
+        try """
+            企业名称,统一社会信用代码,法定代表人,注册资本,成立日期,所属行业,所属城市,电话,邮箱
+            福州某某科技有限公司,91350100M000100Y43,陈明,500万元,2015-03-12,软件和信息技术服务业,福州,0591-8765 4321;13671234095,info@example.cn
+            上海星辰贸易有限公司,,王芳,100万,2019/7/1,批发业,上海,13900001234,
+            坏数据公司,91350100M000100Y44,,,,,,,
+            张三个体户,,张三,,,零售业,杭州,13900001234,
+            """.write(to: csv, atomically: true, encoding: .utf8)
+        let mapping = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../connectors/prospects/directory.json").path
+        let job = ProspectImport(path: csv.path, source: "qichacha", columns: try ProspectImport.mapping(path: mapping))
+        let first = try job.run(db: db)
+        #expect(first.rows == 4 && first.created == 2 && first.updated == 1)
+        #expect(first.refused == ["invalid": 1])
+        #expect(first.firstErrors == ["企查查导出.csv line 4: credit_code: 91350100M000100Y44 is not a unified social credit code (18 characters, check digit)"])
+        // The phone 13900001234 is one prospect's: the fourth line updated the second's row.
+        #expect(try env.count("select count(*)::int8 as n from prospects") == 2)
+        let again = try job.run(db: db)
+        #expect(again.created == 0 && again.updated == 3)
+        #expect(try env.count("select count(*)::int8 as n from prospects") == 2)
+        #expect(try env.count("select count(*)::int8 as n from prospect_phones") == 3)
+        let found = try SearchEngine(db: db).search(SearchQuery(entity: .prospects, text: "chen ming", filters: ["founded": ["from": "2015-01-01", "to": "2016-01-01"]]))
+        #expect(found.hits.map { $0.fields["credit_code"] } == ["91350100M000100Y43"])
+        #expect(try SearchEngine(db: db).search(SearchQuery(entity: .prospects, text: "8765 4321")).hits.count == 1)
+        #expect(try SearchEngine(db: db).search(SearchQuery(entity: .prospects, filters: ["capital": ["max": 2000000]])).hits.count == 1)
     }
 }
