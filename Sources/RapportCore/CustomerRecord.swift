@@ -15,6 +15,14 @@ public struct CustomerRecord: Sendable, Hashable {
         public var phones: [String]
         public var emails: [String]
         public var primary: Bool
+
+        public init(name: String, title: String? = nil, phones: [String] = [], emails: [String] = [], primary: Bool = false) {
+            self.name = name
+            self.title = title
+            self.phones = phones
+            self.emails = emails
+            self.primary = primary
+        }
     }
 
     public struct Address: Sendable, Hashable {
@@ -24,6 +32,16 @@ public struct CustomerRecord: Sendable, Hashable {
         public var district: String?
         public var line: String?
         public var primary: Bool
+
+        public init(label: String? = nil, province: String? = nil, city: String? = nil, district: String? = nil, line: String? = nil,
+                    primary: Bool = false) {
+            self.label = label
+            self.province = province
+            self.city = city
+            self.district = district
+            self.line = line
+            self.primary = primary
+        }
     }
 
     public var kind: Kind = .person
