@@ -223,23 +223,20 @@ public struct CustomerRecord: Sendable, Hashable {
         }
 
         func phones(_ key: String) throws(CustomerError) -> [String] {
-            var out: [String] = []
-            for (i, raw) in try self.strings(key).enumerated() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
-                guard let p = Normalize.phone(raw) else {
-                    throw CustomerError(.invalid, field: "\(self.path)\(key)[\(i)]", "\(raw) is not a phone number")
-                }
-                if !out.contains(p) { out.append(p) }
-            }
-            return out
+            try self.normalized(key, { Normalize.phone($0) }, "is not a phone number")
         }
 
         func emails(_ key: String) throws(CustomerError) -> [String] {
+            try self.normalized(key, { Normalize.email($0) }, "is not an email address")
+        }
+
+        /// The list's values normalized, blanks dropped, repeats once; a value `normalize` refuses is
+        /// named by its index.
+        private func normalized(_ key: String, _ normalize: (String) -> String?, _ problem: String) throws(CustomerError) -> [String] {
             var out: [String] = []
             for (i, raw) in try self.strings(key).enumerated() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
-                guard let e = Normalize.email(raw) else {
-                    throw CustomerError(.invalid, field: "\(self.path)\(key)[\(i)]", "\(raw) is not an email address")
-                }
-                if !out.contains(e) { out.append(e) }
+                guard let v = normalize(raw) else { throw CustomerError(.invalid, field: "\(self.path)\(key)[\(i)]", "\(raw) \(problem)") }
+                if !out.contains(v) { out.append(v) }
             }
             return out
         }
