@@ -19,6 +19,8 @@ public enum RecordCommand: Sendable, Hashable {
     /// A rep's saved searches; with `name`, that search run (from `after`).
     case savedSearches(rep: String, name: String?, after: String?)
     case defineField(entity: String, CustomFieldDefinition)
+    /// Adds or renames a customer level; `rank` orders the scale (1 is best).
+    case defineLevel(id: String, name: String, rank: Int)
     case addProspect([String: JSONValue], source: String)
     case getProspect(UUID)
     case prospectToLead(UUID)
@@ -34,7 +36,7 @@ public enum RecordCommand: Sendable, Hashable {
 
     public static let routingKeys = ["customer.add", "customer.edit", "customer.delete", "customer.restore", "customer.merge",
                                      "customer.unmerge", "customer.get", "customer.history", "search.save", "search.saved",
-                                     "field.define", "prospect.add", "prospect.get", "prospect.to_lead", "kb.write", "kb.get",
+                                     "field.define", "level.define", "prospect.add", "prospect.get", "prospect.to_lead", "kb.write", "kb.get",
                                      "kb.feedback", "kb.relate"] + Self.searchKeys.keys.sorted()
 
     public var name: String {
@@ -51,6 +53,7 @@ public enum RecordCommand: Sendable, Hashable {
         case .saveSearch: "search.save"
         case .savedSearches: "search.saved"
         case .defineField: "field.define"
+        case .defineLevel: "level.define"
         case .addProspect: "prospect.add"
         case .getProspect: "prospect.get"
         case .prospectToLead: "prospect.to_lead"

@@ -63,6 +63,9 @@ public struct RecordCommandHandler: CommandHandler {
         case .defineField(let entity, let d):
             try customers.defineField(d, entity: entity)
             return .object(["entity": .string(entity), "key": .string(d.key)])
+        case .defineLevel(let level, let name, let rank):
+            try customers.defineLevel(id: level, name: name, rank: rank)
+            return .object(["levels": .array(try customers.levels().map { .object(["id": .string($0.id), "name": .string($0.name), "rank": .number(Double($0.rank))]) })])
         case .addProspect(let fields, let source):
             let r = try Prospects(db: db).upsert(try ProspectRecord(fields), source: source)
             return .object(["prospect_id": id(r.id), "created": .bool(r.created)])

@@ -74,6 +74,20 @@ public struct Customers: Sendable {
             """, [entity, d.key, d.label, d.kind.rawValue, d.options, d.required, d.maxLength])
     }
 
+    /// Adds or renames a customer level (the shop's own scale beside A/B/C); `rank` orders them.
+    public func defineLevel(id: String, name: String, rank: Int) throws {
+        guard !id.trimmingCharacters(in: .whitespaces).isEmpty, id.count <= 20 else {
+            throw CustomerError(.invalid, field: "level_id", "a level id is 1-20 characters")
+        }
+        try self.db.query("insert into customer_levels (id, name, rank) values ($1, $2, $3) on conflict (id) do update set name = excluded.name, rank = excluded.rank",
+                          [id, name, rank])
+    }
+
+    /// The levels, best first.
+    public func levels() throws -> [(id: String, name: String, rank: Int)] {
+        try self.db.query("select id, name, rank from customer_levels order by rank, id").map { (try $0.decode("id"), try $0.decode("name"), try $0.decode("rank")) }
+    }
+
     // MARK: Reading
 
     static let recordSQL = """

@@ -252,6 +252,26 @@ extension Customer {
         }
     }
 
+    struct Level: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add or rename a customer level (A/B/C by default); list them.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Level id (e.g. S, VIP); none: list the levels.") var id: String?
+        @Option var name: String?
+        @Option(help: "Place in the scale, 1 is best.") var rank: Int?
+
+        func run() throws {
+            guard let id = self.id else {
+                let db = try self.global.database()
+                defer { db.close() }
+                for l in try Customers(db: db).levels() { print("\(l.rank)\t\(l.id)\t\(l.name)") }
+                return
+            }
+            guard let rank = self.rank else { throw CLIError("--rank is needed to define a level") }
+            _ = try execute(self.global, .defineLevel(id: id, name: self.name ?? id, rank: rank))
+            print("level \(id) defined")
+        }
+    }
+
     struct Field: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Define a custom field (text, number, date, option), validated on every write.")
         @OptionGroup var global: GlobalOptions

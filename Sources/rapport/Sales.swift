@@ -247,7 +247,7 @@ struct Customer: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Customers: add, edit, delete, merge, search; convert a lead; the 360° view; the public pool (公海).",
         subcommands: [Add.self, Edit.self, Get.self, History.self, Delete.self, Undelete.self, MergeCustomers.self, UnmergeCustomers.self,
-                      Search.self, Field.self, Convert.self, Show.self, Return.self, AddToPool.self, Claim.self, Recycle.self])
+                      Search.self, Field.self, Level.self, Convert.self, Show.self, Return.self, AddToPool.self, Claim.self, Recycle.self])
 
     static func ids(_ s: [String]) throws -> [UUID] { try s.map { try UUID(uuidString: $0).orThrow(CLIError("not an id: \($0)")) } }
 

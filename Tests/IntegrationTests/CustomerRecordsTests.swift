@@ -223,3 +223,53 @@ struct ProspectImportTests {
         #expect(try SearchEngine(db: db).search(SearchQuery(entity: .prospects, filters: ["capital": ["max": 2000000]])).hits.count == 1)
     }
 }
+
+/// Two imports at once cannot race a company or a phone into two prospects: the database's unique keys decide.
+@Suite(.enabled(if: liveServers, "set RAPPORT_PG_URL, RAPPORT_AMQP_URL and RAPPORT_MGMT_URL (ops/test does) to run prospect import tests"))
+struct ProspectConcurrencyTests {
+    @Test(.timeLimit(.minutes(3))) func concurrentUpsertsMakeOneProspectPerKey() async throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let people = (0..<40).map { n -> [String: JSONValue] in
+            n % 2 == 0
+                ? ["name": .string("公司\(n)"), "credit_code": .string(CustomerRecordsTests.creditCode(String(format: "91350100M%08d", n)))]
+                : ["name": .string("个人\(n)"), "phones": [.string(String(format: "1367123%04d", n))]]
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                        Thread {
+                            c.resume(with: Result {
+                                let db = try env.db()
+                                defer { db.close() }
+                                for p in worker % 2 == 0 ? people : people.reversed() {
+                                    try Prospects(db: db).upsert(try ProspectRecord(p), source: "w\(worker)")
+                                }
+                            })
+                        }.start()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try env.count("select count(*)::int8 as n from prospects") == 40)
+        #expect(try env.count("select count(*)::int8 as n from prospect_phones") == 20)
+    }
+}
+
+extension CustomerRecordsTests {
+    /// A valid unified social credit code from its first 17 characters.
+    static func creditCode(_ first17: String) -> String {
+        "0123456789ABCDEFGHJKLMNPQRTUWXY".lazy.compactMap { ProspectRecord.creditCode(first17 + String($0)) }.first!
+    }
+
+    @Test func levelsAreTheShopsOwn() throws {
+        try Self.with { _, _, customers in
+            #expect(Self.code { _ = try customers.add(["name": "张三", "level": "S"], actor: "t") }?.1 == "level")
+            try customers.defineLevel(id: "S", name: "战略客户", rank: 0)
+            guard case .created = try customers.add(["name": "张三", "level": "S"], actor: "t") else { Issue.record("S is a level now"); return }
+            #expect(try customers.levels().map(\.id) == ["S", "A", "B", "C"])
+        }
+    }
+}

@@ -57,6 +57,9 @@ extension RecordCommand {
             } catch {
                 throw InboundRejection(code: .invalidField, reason: error.message, field: error.field)
             }
+        case "level.define":
+            let id = try f.string("level_id")
+            return .defineLevel(id: id, name: try f.optionalString("name") ?? id, rank: Int(try f.integer("rank")))
         case "prospect.add":
             return .addProspect(try Self.object(f, "prospect"), source: try f.optionalString("source") ?? "manual")
         case "prospect.get":
