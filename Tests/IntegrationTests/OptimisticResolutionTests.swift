@@ -31,11 +31,21 @@ struct OptimisticResolutionTests {
             defer { db.close() }
             return try b(db)
         }
-        try await env.waitUntil("both waiting to commit") {
-            try env.count("""
-                select count(*)::int8 as n from pg_stat_activity
-                where datname = current_database() and wait_event_type = 'Lock' and query like '%pg_advisory_xact_lock%'
-                """) == 2
+        do {
+            // Generous: on a loaded machine both may take a while to plan before they queue for the lock.
+            try await env.waitUntil("both waiting to commit", timeout: .seconds(120)) {
+                try env.count("""
+                    select count(*)::int8 as n from pg_stat_activity
+                    where datname = current_database() and wait_event_type = 'Lock' and query like '%pg_advisory_xact_lock%'
+                    """) == 2
+            }
+        } catch {
+            // Let the racers go before this scope awaits them (async let does, even when throwing):
+            // otherwise they wait for the lock forever and the test run hangs instead of failing.
+            try? holder.query("rollback")
+            _ = try? await first
+            _ = try? await second
+            throw error
         }
         try holder.query("commit")
         return (try await first, try await second)

@@ -376,6 +376,7 @@ struct World {
         var found = 0, expected = 0
         for kind in kinds {
             var times: [Double] = []
+            var kindFound = 0, kindExpected = 0
             for (query, ids) in kind.queries {
                 var q = query
                 for _ in 0..<kind.skipPages {
@@ -388,19 +389,30 @@ struct World {
                 if let ids {
                     // Recall: every page, so a wide answer is read in full.
                     var got = Set(page.hits.map(\.id))
-                    while let next = page.next, got.count < 5000 {
+                    while let next = page.next, got.count < 50_000 {
                         q.after = next
                         page = try engine.search(q)
                         got.formUnion(page.hits.map(\.id))
                     }
-                    found += ids.intersection(got).count
-                    expected += ids.count
+                    kindFound += ids.intersection(got).count
+                    kindExpected += ids.count
+                    if ids.intersection(got).count < ids.count {
+                        let missing = ids.subtracting(got)
+                        note("  \(kind.name) \"\(query.text ?? "")\" \(query.filters.jsonValueText): missed \(missing.count) of \(ids.count), e.g. \(missing.first!.uuidString.lowercased())")
+                    }
                 }
             }
+            found += kindFound
+            expected += kindExpected
             let sorted = times.sorted()
             func pct(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-            print(String(format: "%@_p50_ms=%.1f %@_p95_ms=%.1f", kind.name, pct(0.5), kind.name, pct(0.95)))
+            let recall = kindExpected == 0 ? "" : String(format: " %@_recall=%.4f (%d/%d)", kind.name, Double(kindFound) / Double(kindExpected), kindFound, kindExpected)
+            print(String(format: "%@_p50_ms=%.1f %@_p95_ms=%.1f %@_max_ms=%.1f", kind.name, pct(0.5), kind.name, pct(0.95), kind.name, sorted.last ?? 0) + recall)
         }
         print(String(format: "recall=%.4f (%d of %d expected records)", expected == 0 ? 1 : Double(found) / Double(expected), found, expected))
     }
+}
+
+extension Dictionary where Key == String, Value == JSONValue {
+    var jsonValueText: String { JSONValue.object(self).jsonString }
 }
