@@ -20,6 +20,15 @@ private func execute(_ global: GlobalOptions, _ command: RecordCommand) throws -
     return try db.transaction { try RecordCommandHandler.execute(command, actor: recordActor, db: db) }
 }
 
+/// A reply value as a person reads it: `2`, not `number(2.0)`.
+private func plain(_ v: JSONValue) -> String {
+    switch v {
+    case .number(let n) where n == n.rounded(): String(Int64(n))
+    case .string(let s): s
+    default: v.jsonString
+    }
+}
+
 private func uuid(_ s: String) throws -> UUID { try UUID(uuidString: s).orThrow(CLIError("not an id: \(s)")) }
 
 /// `key=value` pairs as JSON: numbers and true/false as such, `a|b` as a list.
@@ -163,7 +172,7 @@ extension Customer {
 
         func run() throws {
             let r = try execute(self.global, .editCustomer(try uuid(self.customer), version: self.version, changes: try self.fields.fields()))
-            print("customer \(self.customer) version \(r.objectValue?["version"].map { "\($0)" } ?? "")")
+            print("customer \(self.customer) version \(r.objectValue?["version"].map(plain) ?? "")")
         }
     }
 
@@ -183,7 +192,7 @@ extension Customer {
         func run() throws {
             for h in try execute(self.global, .customerHistory(try uuid(self.customer))).objectValue?["history"]?.arrayValue ?? [] {
                 let o = h.objectValue ?? [:]
-                print("v\(o["version"].map { "\($0)" } ?? "")\t\(o["at"]?.stringValue ?? "")\t\(o["actor"]?.stringValue ?? "")\t\(o["field"]?.stringValue ?? ""): \(o["old"]?.jsonString ?? "null") → \(o["new"]?.jsonString ?? "null")")
+                print("v\(o["version"].map(plain) ?? "")\t\(o["at"]?.stringValue ?? "")\t\(o["actor"]?.stringValue ?? "")\t\(o["field"]?.stringValue ?? ""): \(o["old"]?.jsonString ?? "null") → \(o["new"]?.jsonString ?? "null")")
             }
         }
     }
@@ -220,7 +229,7 @@ extension Customer {
 
         func run() throws {
             let r = try execute(self.global, .mergeCustomers(winner: try uuid(self.winner), loser: try uuid(self.loser), reason: self.reason))
-            print("merge \(r.objectValue?["merge_id"].map { "\($0)" } ?? "")")
+            print("merge \(r.objectValue?["merge_id"].map(plain) ?? "")")
         }
     }
 
@@ -423,7 +432,7 @@ struct KB: ParsableCommand {
             if let v = self.audience { f["audience"] = .string(v) }
             if let v = self.status { f["status"] = .string(v) }
             let r = try execute(self.global, .writeArticle(try self.id.map(uuid), version: self.version, f)).objectValue ?? [:]
-            print("article \(r["article_id"]?.stringValue ?? "") version \(r["version"].map { "\($0)" } ?? "")")
+            print("article \(r["article_id"]?.stringValue ?? "") version \(r["version"].map(plain) ?? "")")
         }
     }
 
