@@ -26,11 +26,15 @@ let package = Package(
         .systemLibrary(
             name: "CLibPQ", pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
+        // Cryptography is OpenSSL's, behind RapportSupport/Crypto.swift: no primitive is written here.
+        .systemLibrary(
+            name: "CLibCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
         // rabbitmq-c's timeval comes through CDispatch on Linux, which MemberImportVisibility rejects.
         .target(
             name: "RapportAMQP", dependencies: ["CRabbitMQ"],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
-        .target(name: "RapportSupport", swiftSettings: swiftSettings),
+        .target(name: "RapportSupport", dependencies: ["CLibCrypto"], swiftSettings: swiftSettings),
         .target(name: "RapportPostgres", dependencies: ["CLibPQ", "RapportSupport"], swiftSettings: swiftSettings),
         // Generated data, in a target of its own: compiled once, and the domain reads as logic.
         .target(

@@ -1,16 +1,10 @@
+import RapportSupport
+
 /// `bytea` text formatting and parsing.
 internal enum PGBytea {
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
     /// The hex format: `\x` followed by two lowercase hex digits per byte.
     static func format(_ bytes: some Collection<UInt8>) -> String {
-        var text: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "x")]
-        text.reserveCapacity(2 + bytes.count * 2)
-        for byte in bytes {
-            text.append(Self.hexDigits[Int(byte >> 4)])
-            text.append(Self.hexDigits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        "\\x" + Hex.encode(Array(bytes))
     }
 
     /// Parses the hex format (`\x0a1b`), or the escape format (`\\` and `\ooo` octal escapes)

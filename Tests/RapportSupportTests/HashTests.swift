@@ -94,3 +94,37 @@ struct StableHashTests {
         }
     }
 }
+
+/// libcrypto's HMAC and Ed25519 behind the wrapper, against published vectors.
+@Suite("Crypto")
+struct CryptoTests {
+    @Test func hmacSHA256MatchesRFC4231() {
+        // RFC 4231 test case 2.
+        let mac = HMACSHA256.mac(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+        #expect(Hex.encode(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(HMACSHA256.equal(mac, mac))
+        #expect(!HMACSHA256.equal(mac, Array(mac.dropLast()) + [0]))
+    }
+
+    @Test func ed25519MatchesRFC8032() throws {
+        // RFC 8032 §7.1, test 2: a one-byte message.
+        let key = try Ed25519.PrivateKey(rawRepresentation: Hex.decode("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb")!)
+        #expect(Hex.encode(key.publicKey.rawRepresentation) == "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c")
+        let sig = key.signature(for: [0x72])
+        #expect(Hex.encode(sig) == "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00")
+        #expect(key.publicKey.isValidSignature(sig, for: [0x72]))
+        #expect(!key.publicKey.isValidSignature(sig, for: [0x73]))
+        var forged = sig
+        forged[0] ^= 1
+        #expect(!key.publicKey.isValidSignature(forged, for: [0x72]))
+        #expect(!Ed25519.PrivateKey().publicKey.isValidSignature(sig, for: [0x72]))
+        #expect(throws: CryptoError.self) { try Ed25519.PublicKey(rawRepresentation: [1, 2, 3]) }
+    }
+
+    @Test func hexRoundTrips() {
+        #expect(Hex.decode("00ffA0") == [0, 255, 160])
+        #expect(Hex.decode("0g") == nil)
+        #expect(Hex.decode("abc") == nil)
+        #expect(Hex.encode([0, 255, 160]) == "00ffa0")
+    }
+}
