@@ -90,8 +90,10 @@ struct StartupIntegrationTests {
         // The vhost appears: the worker declares its topology there and ingests into the database.
         try env.management("PUT", "/api/vhosts/\(lateVhost)", body: "{}")
         try env.management("PUT", "/api/permissions/\(lateVhost)/guest", body: #"{"configure":".*","write":".*","read":".*"}"#)
-        try await env.waitUntil("queue declared by the worker", timeout: .seconds(30)) {
-            (try? env.management("GET", "/api/queues/\(lateVhost)/rapport.inbound.webform")) != nil
+        // The binding, not just the queue: a message published between the two would be unroutable and lost.
+        try await env.waitUntil("queue declared and bound by the worker", timeout: .seconds(30)) {
+            let bindings = (try? env.management("GET", "/api/exchanges/\(lateVhost)/rapport.inbound/bindings/source")) ?? ""
+            return bindings.contains("\"destination\":\"rapport.inbound.webform\"")
         }
         let conn = try AMQPConnection(configuration: try .init(url: amqp.string!))
         defer { conn.close() }
