@@ -411,12 +411,11 @@ public struct Customers: Sendable {
             try self.db.query(
                 """
                 insert into customer_contacts (id, customer_id, name, title, phones, emails, is_primary, position)
-                select gen_random_uuid(), $1::uuid, n, t, (select coalesce(array_agg(x), '{}') from jsonb_array_elements_text(p::jsonb) x),
+                select gen_random_uuid(), $1::uuid, n, nullif(t, ''), (select coalesce(array_agg(x), '{}') from jsonb_array_elements_text(p::jsonb) x),
                        (select coalesce(array_agg(x), '{}') from jsonb_array_elements_text(e::jsonb) x), pr, o
                 from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::int[]) as u(n, t, p, e, pr, o)
                 """, [Self.text(id), c.map(\.name), c.map { $0.title ?? "" }, c.map { JSONValue.array($0.phones.map { .string($0) }).jsonString },
                       c.map { JSONValue.array($0.emails.map { .string($0) }).jsonString }, c.map(\.primary), Array(c.indices)])
-            try self.db.query("update customer_contacts set title = null where customer_id = $1::uuid and title = ''", [Self.text(id)])
         }
         if !r.addresses.isEmpty {
             let a = r.addresses
