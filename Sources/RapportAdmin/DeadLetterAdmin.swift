@@ -143,12 +143,15 @@ public struct DeadLetterAdmin: Sendable {
                 p.contentType = props["content_type"]?.stringValue
                 p.messageID = props["message_id"]?.stringValue
                 p.appID = props["app_id"]?.stringValue
+                // A registered source's message keeps its user_id: the replaying identity must hold the
+                // broker's impersonator tag (rapport-admin does), or the broker refuses the publish.
+                p.userID = props["user_id"]?.stringValue
                 p.correlationID = props["correlation_id"]?.stringValue
                 p.type = props["type"]?.stringValue
                 if case .number(let ts)? = props["timestamp"] { p.timestamp = Date(timeIntervalSince1970: ts) }
                 var headers = DeadLetters.table(d.headers)
-                for (k, _) in headers where k.hasPrefix("x-rapport-") || k.hasPrefix("x-death") || k.hasPrefix("x-first-death")
-                    || k.hasPrefix("x-last-death") || k == "x-delivery-count" {
+                for (k, _) in headers where DeadLetterHeader.added.contains(k) || k.hasPrefix("x-death") || k.hasPrefix("x-first-death")
+                    || k.hasPrefix("x-last-death") {
                     headers[k] = nil
                 }
                 headers[DeadLetterHeader.replayedFrom] = .string(String(t.id))

@@ -115,6 +115,8 @@ public struct LeadPlan: Sendable {
     }
 
     public var decisions: [Decision] = []
+    /// Submissions whose message id was already accepted with another body (`replayed`): not planned.
+    public var replayed: [LeadSubmission] = []
     /// Final state of every lead the batch created or changed, by id.
     public var leads: [UUID: LeadState] = [:]
     /// Ids of leads that did not exist before the batch.

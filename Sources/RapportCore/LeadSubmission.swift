@@ -30,6 +30,8 @@ public struct LeadSubmission: Sendable, Hashable {
     public var utm: [String: JSONValue]
     /// Everything else that was submitted, plus `raw_phone`/`raw_email` when a contact value was unusable.
     public var fields: [String: JSONValue]
+    /// Where the message came from and what its signature covered: set for registered sources only.
+    public var provenance: MessageProvenance?
 
     /// Creates a submission.
     ///
@@ -72,6 +74,30 @@ public struct LeadSubmission: Sendable, Hashable {
         self.submittedAt = submittedAt
         self.utm = utm
         self.fields = fields
+    }
+}
+
+/// What the ledger keeps of a message from a registered source, so its signature can be checked again
+/// later and a second body under the same message id is seen for what it is (`replayed`).
+public struct MessageProvenance: Sendable, Hashable {
+    public var bodySHA256: String
+    public var exchange: String
+    public var routingKey: String
+    public var contentType: String
+    /// Set when the message was signed.
+    public var keyID: String?
+    public var signature: String?
+    public var signedAtMillis: Int64?
+
+    public init(bodySHA256: String, exchange: String, routingKey: String, contentType: String,
+                keyID: String? = nil, signature: String? = nil, signedAtMillis: Int64? = nil) {
+        self.bodySHA256 = bodySHA256
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.contentType = contentType
+        self.keyID = keyID
+        self.signature = signature
+        self.signedAtMillis = signedAtMillis
     }
 }
 

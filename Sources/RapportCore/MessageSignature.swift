@@ -37,10 +37,12 @@ public enum MessageSignature {
         public var messageID: String
         public var signedAtMillis: Int64
         public var contentType: String
-        public var body: [UInt8]
+        /// The body's SHA-256 in lowercase hex: the body is covered through its hash, so a stored message
+        /// can be checked again from its ledger row.
+        public var bodySHA256: String
 
         public init(keyID: String, source: String, exchange: String, routingKey: String, messageID: String, signedAtMillis: Int64,
-                    contentType: String, body: [UInt8]) {
+                    contentType: String, bodySHA256: String) {
             self.keyID = keyID
             self.source = source
             self.exchange = exchange
@@ -48,13 +50,19 @@ public enum MessageSignature {
             self.messageID = messageID
             self.signedAtMillis = signedAtMillis
             self.contentType = contentType
-            self.body = body
+            self.bodySHA256 = bodySHA256
+        }
+
+        public init(keyID: String, source: String, exchange: String, routingKey: String, messageID: String, signedAtMillis: Int64,
+                    contentType: String, body: [UInt8]) {
+            self.init(keyID: keyID, source: source, exchange: exchange, routingKey: routingKey, messageID: messageID,
+                      signedAtMillis: signedAtMillis, contentType: contentType, bodySHA256: SHA256.hex(body))
         }
 
         /// The canonical bytes; `nil` when a field holds a line break (it would make two forms alike).
         public var canonical: [UInt8]? {
             let lines = [MessageSignature.version, MessageSignature.scheme, self.keyID, self.source, self.exchange, self.routingKey,
-                         self.messageID, String(self.signedAtMillis), self.contentType, SHA256.hex(self.body)]
+                         self.messageID, String(self.signedAtMillis), self.contentType, self.bodySHA256]
             guard !lines.contains(where: { $0.contains(where: \.isNewline) }) else { return nil }
             return Array(lines.joined(separator: "\n").utf8)
         }
@@ -64,6 +72,17 @@ public enum MessageSignature {
     public static func sign(_ signed: Signed, with key: Ed25519.PrivateKey) -> String? {
         guard let bytes = signed.canonical else { return nil }
         return Self.scheme + ":" + Data(key.signature(for: bytes)).base64EncodedString()
+    }
+}
+
+/// An upstream in the source registry: authenticated by its broker login, and perhaps bound to sign.
+public struct RegisteredSource: Sendable, Hashable {
+    public var name: String
+    public var mustSign: Bool
+
+    public init(name: String, mustSign: Bool) {
+        self.name = name
+        self.mustSign = mustSign
     }
 }
 
@@ -105,10 +124,18 @@ public struct SignatureVerifier: Sendable {
         public var keyID: String
         public var signature: String
         public var signedAt: Date
+        public var signedAtMillis: Int64
     }
 
     /// Checks the signature headers of a message from `source` against the registry (`key(id)`).
     public func verify(source: String, exchange: String, routingKey: String, messageID: String, contentType: String, body: [UInt8],
+                       headers: [String: String], now: Date, key: (String) -> SigningKey?) -> Result<Verified, InboundRejection> {
+        self.verify(source: source, exchange: exchange, routingKey: routingKey, messageID: messageID, contentType: contentType,
+                    bodySHA256: SHA256.hex(body), headers: headers, now: now, key: key)
+    }
+
+    /// ``verify(source:exchange:routingKey:messageID:contentType:body:headers:now:key:)`` with the body's hash.
+    public func verify(source: String, exchange: String, routingKey: String, messageID: String, contentType: String, bodySHA256: String,
                        headers: [String: String], now: Date, key: (String) -> SigningKey?) -> Result<Verified, InboundRejection> {
         func refuse(_ code: RejectionCode, _ reason: String, _ field: String) -> Result<Verified, InboundRejection> {
             .failure(InboundRejection(code: code, reason: reason, field: field))
@@ -136,7 +163,7 @@ public struct SignatureVerifier: Sendable {
             return refuse(.badSignature, "\(MessageSignature.signatureHeader) is \(MessageSignature.scheme):<base64>.", MessageSignature.signatureHeader)
         }
         let signed = MessageSignature.Signed(keyID: keyID, source: source, exchange: exchange, routingKey: routingKey, messageID: messageID,
-                                             signedAtMillis: millis, contentType: contentType, body: body)
+                                             signedAtMillis: millis, contentType: contentType, bodySHA256: bodySHA256)
         guard let canonical = signed.canonical, registered.publicKey.isValidSignature(signature, for: canonical) else {
             return refuse(.badSignature, "The signature does not match the message (body, routing key, message id, time or key).",
                           MessageSignature.signatureHeader)
@@ -146,7 +173,7 @@ public struct SignatureVerifier: Sendable {
             return refuse(.stale, "Signed at \(ISO8601.string(signedAt)), outside the \(Int(self.window)) s window around \(ISO8601.string(now)).",
                           MessageSignature.signedAtHeader)
         }
-        return .success(Verified(keyID: keyID, signature: header, signedAt: signedAt))
+        return .success(Verified(keyID: keyID, signature: header, signedAt: signedAt, signedAtMillis: millis))
     }
 }
 
@@ -163,4 +190,6 @@ extension RejectionCode {
     public static let stale = RejectionCode(rawValue: "stale")
     /// A message id already accepted with another body.
     public static let replayed = RejectionCode(rawValue: "replayed")
+    /// A message claims a registered source without the broker-validated `user_id` of that source.
+    public static let unauthenticatedSource = RejectionCode(rawValue: "unauthenticated_source")
 }

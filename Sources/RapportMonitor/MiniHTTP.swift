@@ -1,5 +1,6 @@
 import Foundation
 import RapportSupport
+import RapportRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,15 +23,22 @@ public enum MiniHTTP {
 
     /// GETs `url` (`http://user:password@host:port/path`); returns status and body.
     public static func get(_ url: String, timeout: Double = 5) throws -> (status: Int, body: String) {
-        guard let c = URLComponents(string: url), c.scheme == "http", let host = c.host else { throw Failure(.invalidURL, description: "not an http URL: \(url)") }
+        try self.request("GET", url, timeout: timeout)
+    }
+
+    /// Sends `method` to `url` with an optional JSON body (the management API's PUT and DELETE).
+    public static func request(_ method: String, _ url: String, json body: String? = nil, timeout: Double = 5) throws -> (status: Int, body: String) {
+        guard let c = URLComponents(string: url), c.scheme == "http", let host = c.host else { throw Failure(.invalidURL, description: "not an http URL: \(Redact.url(url))") }
         let fd = try self.connect(host: host, port: c.port ?? 80, timeout: timeout)
         defer { close(fd) }
-        var request = "GET \(c.percentEncodedPath.isEmpty ? "/" : c.percentEncodedPath)\(c.percentEncodedQuery.map { "?" + $0 } ?? "") HTTP/1.0\r\nHost: \(host)\r\n"
+        var request = "\(method) \(c.percentEncodedPath.isEmpty ? "/" : c.percentEncodedPath)\(c.percentEncodedQuery.map { "?" + $0 } ?? "") HTTP/1.0\r\nHost: \(host)\r\n"
         if let user = c.user {
             request += "Authorization: Basic \(Data("\(user):\(c.password ?? "")".utf8).base64EncodedString())\r\n"
         }
+        let payload = Array((body ?? "").utf8)
+        if body != nil { request += "Content-Type: application/json\r\nContent-Length: \(payload.count)\r\n" }
         request += "Accept: application/json\r\nConnection: close\r\n\r\n"
-        try self.writeAll(fd, Array(request.utf8))
+        try self.writeAll(fd, Array(request.utf8) + payload)
         var data = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {

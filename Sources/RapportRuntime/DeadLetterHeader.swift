@@ -20,4 +20,12 @@ public enum DeadLetterHeader {
     /// when the side that refused the message knew it; the ledger export shows it as `upstream_key`.
     public static let upstreamKey = "x-rapport-upstream-key"
     public static let deliveryCount = "x-delivery-count"
+    /// The message's `user_id`: a worker re-publishing it cannot keep the property (the broker refuses a
+    /// user_id other than the publisher's login), so it travels here; a replay by an identity with the
+    /// broker's `impersonator` tag restores it.
+    public static let originalUserID = "x-rapport-original-user-id"
+
+    /// Headers a dead-lettering adds, which a replay removes again (a signature's headers stay).
+    public static let added: Set<String> = [code, error, field, originalExchange, originalRoutingKey, failedAt, attempts, id,
+                                            replayedFrom, upstreamKey, deliveryCount, originalUserID]
 }

@@ -26,6 +26,10 @@ public enum DeadLetters {
                                   rejection: InboundRejection, attempts: Int, id: String, now: Date = Date()) -> AMQPProperties {
         var p = original
         p.persistent = true
+        if let user = p.userID {
+            p.headers[DeadLetterHeader.originalUserID] = .string(user)
+            p.userID = nil
+        }
         p.headers[DeadLetterHeader.code] = .string(rejection.code.rawValue)
         p.headers[DeadLetterHeader.error] = .string(rejection.reason)
         if let f = rejection.field { p.headers[DeadLetterHeader.field] = .string(f) }
@@ -116,6 +120,7 @@ public enum DeadLetters {
         if let v = d.properties.contentType { props["content_type"] = .string(v) }
         if let v = d.properties.messageID { props["message_id"] = .string(v) }
         if let v = d.properties.appID { props["app_id"] = .string(v) }
+        if let v = d.properties.userID ?? d.properties.headers[DeadLetterHeader.originalUserID]?.stringValue { props["user_id"] = .string(v) }
         if let v = d.properties.correlationID { props["correlation_id"] = .string(v) }
         if let v = d.properties.type { props["type"] = .string(v) }
         if let v = d.properties.timestamp { props["timestamp"] = .number(v.timeIntervalSince1970.rounded()) }

@@ -30,12 +30,15 @@ public struct IngestHandler: DeliveryHandler {
     public let counters: IngestCounters
     /// Candidate profiles, shared by every consumer thread of the process.
     public let profileCache: ProfileCache
+    /// Registered sources and their keys, shared likewise.
+    public let sources: SourcePolicyCache
 
     public init(configuration: Configuration, decoder: any InboundDecoder, profileCache: ProfileCache,
-                counters: IngestCounters = IngestCounters(), logger: Logger) {
+                sources: SourcePolicyCache = SourcePolicyCache(), counters: IngestCounters = IngestCounters(), logger: Logger) {
         self.configuration = configuration
         self.decoder = decoder
         self.profileCache = profileCache
+        self.sources = sources
         self.counters = counters
         self.logger = logger
     }
@@ -45,8 +48,18 @@ public struct IngestHandler: DeliveryHandler {
         var accepted: [LeadSubmission] = []
         var acceptedDeliveries: [AMQPDelivery] = []
         var rejected: [(delivery: AMQPDelivery, rejection: InboundRejection)] = []
+        let policy = try self.sources.policy(db)
+        let now = Date()
         for d in batch {
-            switch self.decoder.decode(InboundEnvelope(d)) {
+            var envelope = InboundEnvelope(d)
+            // Who sent it first (user_id, signature), then what it says.
+            switch policy.admit(&envelope, now: now).flatMap({ provenance in
+                self.decoder.decode(envelope).map { s in
+                    var s = s
+                    s.provenance = provenance
+                    return s
+                }
+            }) {
             case .success(let s):
                 accepted.append(s)
                 acceptedDeliveries.append(d)
@@ -64,6 +77,15 @@ public struct IngestHandler: DeliveryHandler {
             let (p, refused) = try self.ingestOneByOne(accepted, deliveries: acceptedDeliveries, db: db)
             rejected.append(contentsOf: refused)
             plan = p
+        }
+        if !plan.replayed.isEmpty {
+            let replayed = Set(plan.replayed)
+            for (s, d) in zip(accepted, acceptedDeliveries) where replayed.contains(s) {
+                rejected.append((d, InboundRejection(
+                    code: .replayed,
+                    reason: "Message id \(InboundChecks.excerpt(s.messageID)) of \(s.source) was already accepted with another body (SHA-256 differs).",
+                    field: "message_id")))
+            }
         }
         let counters = self.counters, channel = self.configuration.channel, cache = self.profileCache
         let done = plan, commitStats = commit
@@ -87,7 +109,9 @@ public struct IngestHandler: DeliveryHandler {
         var refused: [(delivery: AMQPDelivery, rejection: InboundRejection)] = []
         for (s, d) in zip(subs, deliveries) {
             do {
-                merged.decisions.append(contentsOf: try self.store(db).ingest([s]).decisions)
+                let one = try self.store(db).ingest([s])
+                merged.decisions.append(contentsOf: one.decisions)
+                merged.replayed.append(contentsOf: one.replayed)
             } catch let e as PGError where !e.isTransient {
                 // The submission is decoded, so its upstream key is known: keep it for the ledger export.
                 var d = d

@@ -54,6 +54,9 @@ public struct RapportSettings: Sendable, Codable {
     public var metricsPort: Int = 9464
     /// Where `rapport backup` and the backup before every migration go. Defaults to `backups`.
     public var backupDirectory: String = "backups"
+    /// How far a signed message's `x-rapport-signed-at` may be from the worker's clock: the longest a
+    /// message waits in its queue plus clock skew. Defaults to `900` s.
+    public var signatureWindowSeconds: Int = 900
 
     public init() {}
 
@@ -65,6 +68,7 @@ public struct RapportSettings: Sendable, Codable {
         case matching, profileCacheMB = "profile_cache_mb"
         case managementURL = "management_url", monitorIntervalSeconds = "monitor_interval_s", alertRenotifySeconds = "alert_renotify_s", alertConfirmations = "alert_confirmations"
         case thresholds, metricsPort = "metrics_port", backupDirectory = "backup_dir"
+        case signatureWindowSeconds = "signature_window_s"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -90,6 +94,7 @@ public struct RapportSettings: Sendable, Codable {
         self.thresholds = try c.decodeIfPresent([String: Threshold].self, forKey: .thresholds) ?? d.thresholds
         self.metricsPort = try c.decodeIfPresent(Int.self, forKey: .metricsPort) ?? d.metricsPort
         self.backupDirectory = try c.decodeIfPresent(String.self, forKey: .backupDirectory) ?? d.backupDirectory
+        self.signatureWindowSeconds = try c.decodeIfPresent(Int.self, forKey: .signatureWindowSeconds) ?? d.signatureWindowSeconds
     }
 
     /// Reads a settings file (JSON); missing keys keep their defaults.
@@ -116,6 +121,7 @@ public struct RapportSettings: Sendable, Codable {
         if let v = env["RAPPORT_MONITOR_INTERVAL"].flatMap(Int.init) { s.monitorIntervalSeconds = v }
         if let v = env["RAPPORT_METRICS_PORT"].flatMap(Int.init) { s.metricsPort = v }
         if let v = env["RAPPORT_BACKUP_DIR"], !v.isEmpty { s.backupDirectory = v }
+        if let v = env["RAPPORT_SIGNATURE_WINDOW_S"].flatMap(Int.init) { s.signatureWindowSeconds = v }
         return s
     }
 

@@ -1,3 +1,4 @@
+import RapportCore
 import Foundation
 import RapportSupport
 import Logging
@@ -19,6 +20,8 @@ public struct ServiceRegistry: Sendable {
     let logger: Logger
     /// One cache for every ingest queue: an imported lead is a candidate for the next web form.
     public let profileCache: ProfileCache
+    /// Registered sources and their keys, likewise shared.
+    public let sourcePolicy: SourcePolicyCache
 
     public init(settings: RapportSettings, topology: Topology, logger: Logger) throws {
         self.settings = settings
@@ -26,6 +29,7 @@ public struct ServiceRegistry: Sendable {
         self.connections = try settings.connections()
         self.logger = logger
         self.profileCache = ProfileCache(capacityBytes: settings.profileCacheMB << 20)
+        self.sourcePolicy = SourcePolicyCache(verifier: SignatureVerifier(window: TimeInterval(settings.signatureWindowSeconds)))
     }
 
     private var maxBackoff: Duration { .milliseconds(self.settings.maxBackoffMilliseconds) }
@@ -79,7 +83,8 @@ public struct ServiceRegistry: Sendable {
     public func ingest(queue: String, decoder: any InboundDecoder, counters: IngestCounters = IngestCounters()) -> QueueConsumer<IngestHandler> {
         let channel = String(queue.split(separator: ".").last ?? "")
         let handler = IngestHandler(configuration: .init(channel: channel, fuzzy: self.settings.matching != "exact"),
-                                    decoder: decoder, profileCache: self.profileCache, counters: counters, logger: self.logger)
+                                    decoder: decoder, profileCache: self.profileCache, sources: self.sourcePolicy, counters: counters,
+                                    logger: self.logger)
         return QueueConsumer(configuration: .init(
             queue: queue, connections: self.connections, topology: self.topology, prefetch: self.settings.prefetch,
             batchSize: self.settings.batchSize, batchWait: .milliseconds(self.settings.batchWaitMilliseconds),

@@ -307,11 +307,12 @@ public struct LeadStore: Sendable {
         // One round trip for what the batch already is: messages seen before, identity keys' owners and
         // customers. (Each query is a network round trip; one record's decision makes only two.)
         var processed = Set<String>()
+        var bodyHashes: [String: String] = [:]
         var owners: [String: UUID] = [:]
         var customersByKey: [String: CustomerMatch] = [:]
         for row in try db.query(
             """
-            select 'm' as kind, l.source || chr(31) || l.message_id as k, null::uuid as id, null::text as owner, null::text as name
+            select 'm' as kind, l.source || chr(31) || l.message_id as k, null::uuid as id, null::text as owner, l.body_sha256 as name
             from inbound_ledger l join unnest($1::text[], $2::text[]) as m(source, message_id)
               on l.source = m.source and l.message_id = m.message_id
             union all
@@ -323,7 +324,9 @@ public struct LeadStore: Sendable {
             """, [submissions.map(\.source), submissions.map(\.messageID), keyList]) {
             let key: String = try row.decode("k")
             switch row["kind"] {
-            case "m": processed.insert(key)
+            case "m":
+                processed.insert(key)
+                if let hash = row["name"] { bodyHashes[key] = hash }
             case "i": owners[key] = try row.decode("id")
             default: customersByKey[key] = CustomerMatch(id: try row.decode("id"), owner: row["owner"], name: row["name"])
             }
@@ -348,13 +351,35 @@ public struct LeadStore: Sendable {
         // A merged candidate is also compared as its latest submissions were (a second phone, another
         // spelling); one that equals the lead scores as the lead does, so none need be filtered out.
         let touches = known.compactMapValues { $0.touchCount > 1 ? $0.recent : nil }
-        let plan = self.planner.plan(
-            submissions, processed: processed, candidates: candidates, identityOwners: owners,
-            customersByKey: customersByKey, now: now, submissionProfiles: self.fuzzy ? profiles : nil, candidateTouches: touches,
+        // A message id seen before (in the ledger or earlier in this batch) with another body is a replay,
+        // not a redelivery: it is set aside for the dead letters, and the planner never sees it.
+        var replayed: [LeadSubmission] = []
+        var planned = submissions, plannedProfiles = profiles
+        if submissions.contains(where: { $0.provenance != nil }) {
+            var keep: [Int] = []
+            for (i, s) in submissions.enumerated() {
+                guard let hash = s.provenance?.bodySHA256 else { keep.append(i); continue }
+                let key = s.source + "\u{1F}" + s.messageID
+                if let first = bodyHashes[key], first != hash {
+                    replayed.append(s)
+                } else {
+                    bodyHashes[key] = bodyHashes[key] ?? hash
+                    keep.append(i)
+                }
+            }
+            if !replayed.isEmpty {
+                planned = keep.map { submissions[$0] }
+                if !profiles.isEmpty { plannedProfiles = keep.map { profiles[$0] } }
+            }
+        }
+        var plan = self.planner.plan(
+            planned, processed: processed, candidates: candidates, identityOwners: owners,
+            customersByKey: customersByKey, now: now, submissionProfiles: self.fuzzy ? plannedProfiles : nil, candidateTouches: touches,
             profileOf: { lead in
                 if let e = known[lead.id], e.touchCount == lead.touchCount { return e.profile }
                 return MatchProfile(lead.personRecord)
             })
+        plan.replayed = replayed
         return Reading(plan: plan, touchCounts: touchCounts, known: known)
     }
 
@@ -399,6 +424,15 @@ public struct LeadStore: Sendable {
             ledger.field("score", d.score.map { String(format: "%.2f", $0) })
             let reasons = JSONValue.array(d.reasons.map { .string($0.description) })
             ledger.field("reasons", json: reasons)
+            if let p = s.provenance {
+                ledger.field("body_sha256", p.bodySHA256)
+                ledger.field("exchange", p.exchange)
+                ledger.field("routing_key", p.routingKey)
+                ledger.field("content_type", p.contentType)
+                ledger.field("key_id", p.keyID)
+                ledger.field("signature", p.signature)
+                ledger.field("signed_at_ms", p.signedAtMillis.map { String($0) })
+            }
             ledger.endRow()
             if let other = d.possibleDuplicateOf {
                 candidatesRows.beginRow()
@@ -447,12 +481,16 @@ public struct LeadStore: Sendable {
         let inserted = try db.query(
             """
             insert into inbound_ledger (source, message_id, channel, outcome, lead_id, customer_id, name, phone,
-                                        email, company, address, message, utm, fields, submitted_at, score, reasons)
+                                        email, company, address, message, utm, fields, submitted_at, score, reasons,
+                                        body_sha256, exchange, routing_key, content_type, key_id, signature, signed_at_ms)
             select source, message_id, channel, outcome, lead_id, customer_id, name, phone, email, company,
-                   address, message, utm, fields, submitted_at, score, reasons
+                   address, message, utm, fields, submitted_at, score, reasons,
+                   body_sha256, exchange, routing_key, content_type, key_id, signature, signed_at_ms
             from jsonb_to_recordset($1::jsonb) as x(source text, message_id text, channel text, outcome text,
                  lead_id uuid, customer_id uuid, name text, phone text, email text, company text, address text,
-                 message text, utm jsonb, fields jsonb, submitted_at timestamptz, score float8, reasons jsonb)
+                 message text, utm jsonb, fields jsonb, submitted_at timestamptz, score float8, reasons jsonb,
+                 body_sha256 text, exchange text, routing_key text, content_type text, key_id text, signature text,
+                 signed_at_ms bigint)
             on conflict (source, message_id) do nothing
             returning 1
             """, [ledger.finish()])

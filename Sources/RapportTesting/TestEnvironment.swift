@@ -100,9 +100,24 @@ public final class TestEnvironment: @unchecked Sendable {
         return out
     }
 
-    /// Publishes messages to `rapport.inbound` with confirms.
-    public func publish(_ messages: [InboundMessage], exchange: String = "rapport.inbound") throws {
-        let conn = try self.amqp(name: "rapport-test-publisher")
+    /// Creates the topology's broker users with development passwords (each user's password is its
+    /// name) and gives them their permissions in this vhost.
+    public func applyIdentities() throws {
+        let m = ProcessInfo.processInfo.environment["RAPPORT_MGMT_URL"] ?? "http://guest:guest@127.0.0.1:15672"
+        try IdentityApplier(managementURL: m, vhost: self.name).apply(self.topology, devPasswords: true)
+    }
+
+    /// A connection logged in as broker user `user` with its development password.
+    public func amqp(as user: String) throws -> AMQPConnection {
+        var c = try self.settings.amqpConfiguration(name: "rapport-test-\(user)")
+        c.username = user
+        c.password = user
+        return try AMQPConnection(configuration: c)
+    }
+
+    /// Publishes messages to `rapport.inbound` with confirms (as broker user `user`, when given).
+    public func publish(_ messages: [InboundMessage], exchange: String = "rapport.inbound", as user: String? = nil) throws {
+        let conn = try user.map { try self.amqp(as: $0) } ?? self.amqp(name: "rapport-test-publisher")
         defer { conn.close() }
         try conn.enableConfirms()
         for chunk in stride(from: 0, to: messages.count, by: 500) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RapportPostgres
+import RapportSupport
 import RapportRuntime
 import RapportServices
 import RapportStore
@@ -10,7 +11,7 @@ import RapportTesting
 
 struct Ledger: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The inbound ledger: every message accounted for.", subcommands: [Export.self])
+        abstract: "The inbound ledger: every message accounted for.", subcommands: [Export.self, Verify.self])
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -31,6 +32,31 @@ struct Ledger: ParsableCommand {
             defer { db.close() }
             let n = try LedgerExport.run(db: db, since: date, format: f) { FileHandle.standardOutput.write(Data($0.utf8)) }
             FileHandle.standardError.write(Data("\(n) rows\n".utf8))
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a stored message's signature again: who signed it, with which key, and that the row is unchanged.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The message id.") var messageID: String
+        @Option(help: "The source, when the id is used by more than one.") var source: String?
+        @Option(help: "A file with the message's body as received, to check it is what was signed.") var body: String?
+
+        func run() throws {
+            let bytes = try self.body.map { path -> [UInt8] in
+                guard let d = FileManager.default.contents(atPath: path) else { throw CLIError("--body: cannot read \(path)") }
+                return Array(d)
+            }
+            let db = try PGConnection(try self.global.settings().postgresURL)
+            defer { db.close() }
+            guard let c = try SourceRegistry(db: db).verifyLedger(source: self.source, messageID: self.messageID, body: bytes) else {
+                throw CLIError("message \(self.messageID) is not in the ledger")
+            }
+            print("\(c.valid ? "valid" : "NOT VALID"): \(c.source)/\(c.messageID): \(c.reason)")
+            if let k = c.keyID { print("key \(k) (now \(c.keyStatus))" + (c.signedAt.map { ", signed at \(ISO8601.string($0))" } ?? "")) }
+            if let m = c.bodyMatches { print(m ? "body: matches what was signed" : "body: does NOT match what was signed") }
+            if !c.valid || c.bodyMatches == false { throw ExitCode(1) }
         }
     }
 }

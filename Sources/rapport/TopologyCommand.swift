@@ -16,15 +16,26 @@ struct TopologyCommand: ParsableCommand {
         subcommands: [Apply.self, Export.self])
 
     struct Apply: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Declare every exchange, queue and binding (idempotent).")
+        static let configuration = CommandConfiguration(
+            abstract: "Declare every exchange, queue and binding, and the broker users with their permissions (idempotent).")
         @OptionGroup var global: GlobalOptions
+        @Flag(help: "Give each broker user the password <its name>, for plain-loopback development only.")
+        var devPasswords = false
+        @Flag(help: "Skip the broker users (no management API at hand).") var noIdentities = false
         func run() throws {
             let settings = try self.global.settings()
             let topology = try TopologyApplier.load(path: settings.topologyPath)
-            let conn = try AMQPConnection(configuration: settings.amqpConfiguration(name: "rapport-topology"))
+            let amqp = try settings.amqpConfiguration(name: "rapport-topology")
+            let conn = try AMQPConnection(configuration: amqp)
             defer { conn.close() }
             try TopologyApplier.apply(topology, on: conn)
-            print("applied \(topology.exchanges.count) exchanges, \(topology.queues.count) queues, \(topology.bindings.count) bindings")
+            var users = ""
+            if !self.noIdentities && !topology.identities.isEmpty {
+                let created = try IdentityApplier(managementURL: settings.managementURL, vhost: amqp.vhost)
+                    .apply(topology, devPasswords: self.devPasswords)
+                users = ", \(topology.identities.count) broker users (\(created) new\(self.devPasswords ? ", development passwords" : ""))"
+            }
+            print("applied \(topology.exchanges.count) exchanges, \(topology.queues.count) queues, \(topology.bindings.count) bindings\(users)")
         }
     }
 

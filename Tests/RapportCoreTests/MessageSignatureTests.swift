@@ -30,7 +30,7 @@ struct MessageSignatureTests {
     static func check(headers: [String: String], _ m: MessageSignature.Signed = Self.signed(), now: Date = Self.now,
                       keys: ((String) -> SigningKey?)? = nil) throws -> Result<SignatureVerifier.Verified, InboundRejection> {
         SignatureVerifier().verify(source: m.source, exchange: m.exchange, routingKey: m.routingKey, messageID: m.messageID,
-                                   contentType: m.contentType, body: m.body, headers: headers, now: now, key: try keys ?? Self.registry())
+                                   contentType: m.contentType, bodySHA256: m.bodySHA256, headers: headers, now: now, key: try keys ?? Self.registry())
     }
 
     static func headers(for m: MessageSignature.Signed = Self.signed()) throws -> [String: String] {

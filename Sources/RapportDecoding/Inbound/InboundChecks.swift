@@ -7,12 +7,14 @@ import RapportSupport
 public enum InboundChecks {
     /// Body size, content type, message id and routing key.
     ///
-    /// - Returns: The message id and the source (`app_id`, else the routing key's `<source>` part).
+    /// - Returns: The message id and the source (the authenticated `user_id`, else `app_id`, else the routing
+    ///   key's `<source>` part).
     public static func envelope(
         _ envelope: InboundEnvelope, maxBodyBytes: Int, routingChannel: String
     ) throws(InboundRejection) -> (messageID: String, source: String) {
         let messageID = try Self.common(envelope, maxBodyBytes: maxBodyBytes)
         let routingSource = try Self.routingSource(envelope.routingKey, channel: routingChannel)
+        if let source = envelope.authenticatedSource { return (messageID, source) }
         if let appID = envelope.appID, !Self.isBlank(appID) {
             return (messageID, appID.trimmingCharacters(in: .whitespacesAndNewlines))
         }

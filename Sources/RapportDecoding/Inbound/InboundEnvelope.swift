@@ -23,6 +23,14 @@ public struct InboundEnvelope: Sendable {
     public var body: [UInt8]
     /// The AMQP `type` property; the ads queue reads the connector name from it. Defaults to `nil`.
     public var type: String?
+    /// The AMQP `user_id` property, which the broker checks against the publisher's login. Defaults to `nil`.
+    public var userID: String?
+    /// The headers a source's signature and a relay's HMAC travel in (`x-rapport-*`, `x-hub-signature-256`),
+    /// as text. Defaults to empty.
+    public var securityHeaders: [String: String] = [:]
+    /// Set by ``SourcePolicy`` for a registered source: the broker-validated `user_id`, which then is the
+    /// message's source whatever `app_id` says. Defaults to `nil`.
+    public var authenticatedSource: String?
 
     /// Creates an envelope.
     ///
