@@ -70,3 +70,42 @@ struct CommandBindingTests {
 extension JSONValue {
     var isNumber: Bool { if case .number = self { return true } else { return false } }
 }
+
+/// Broker identities: who may write where, as the topology file declares and definitions.json exports.
+struct TopologyIdentityTests {
+    static func matches(_ pattern: String, _ s: String) -> Bool {
+        s.range(of: pattern, options: .regularExpression) != nil
+    }
+
+    @Test func aSourceWritesOnlyToInboundUnderItsOwnName() throws {
+        let t = try Topology.parse(Array(try Data(contentsOf: TopologyTests.file)))
+        let sources = t.identities.filter { $0.role == .source }
+        #expect(!sources.isEmpty)
+        #expect(Set(t.identities.map(\.role)) == [.source, .worker, .ops, .admin])
+        let p = Topology.permissions(of: Topology.Identity(name: "site-a", role: .source))
+        #expect(Self.matches(p.write, "rapport.inbound") && !Self.matches(p.write, "rapport.commands") && !Self.matches(p.read, "rapport.inbound"))
+        let topic = try #require(p.topic)
+        #expect(topic.exchange == "rapport.inbound")
+        #expect(Self.matches(topic.write, "inbound.webform.site-a"))
+        #expect(!Self.matches(topic.write, "inbound.webform.site-b"))
+        #expect(!Self.matches(topic.write, "inbound.webform.site-a.x") && !Self.matches(topic.write, "inbound.webform.xsite-a"))
+        let ops = Topology.permissions(of: Topology.Identity(name: "rapport-ops", role: .ops))
+        #expect(Self.matches(ops.read, "rapport.alerts") && !Self.matches(ops.read, "rapport.inbound.webform")
+            && !Self.matches(ops.write, "rapport.alerts"))
+    }
+
+    @Test func definitionsCarryUsersWithoutPasswordsAndTheirPermissions() throws {
+        let t = try Topology.parse(Array(try Data(contentsOf: TopologyTests.file)))
+        let d = try #require(t.definitions(vhost: "/").objectValue)
+        let users = try #require(d["users"]?.arrayValue)
+        #expect(users.count == t.identities.count)
+        #expect(users.allSatisfy { $0.objectValue?["password_hash"] == .string("") })
+        #expect(d["permissions"]?.arrayValue?.count == t.identities.count)
+        #expect(d["topic_permissions"]?.arrayValue?.count == t.identities.filter { $0.role == .source }.count)
+    }
+
+    @Test func anIdentityNameThatCouldWidenARegexIsRefused() {
+        let json = #"{"exchanges": [], "queues": [], "bindings": [], "identities": [{"name": "site.*", "role": "source"}]}"#
+        #expect(throws: TopologyError.self) { try Topology.parse(Array(json.utf8)) }
+    }
+}
