@@ -34,8 +34,16 @@ public struct CommandConsumer: DeliveryHandler {
         // database refuses for its data (a number out of range) would only fail again, so it is answered
         // and dead-lettered like any other refusal.
         let outcome: CommandOutcome
+        var envelope = InboundEnvelope(d)
         do {
-            outcome = try self.handler.handle(InboundEnvelope(d), db: db)
+            switch try CommandAuthorizer().authorize(envelope, db: db) {
+            case .failure(let refusal):
+                outcome = .refused(refusal, deadLetter: true)
+            case .success(let principal):
+                // The actor is who the broker says sent it, whatever the body claims.
+                envelope.authenticatedSource = principal.name
+                outcome = try self.handler.handle(envelope, db: db)
+            }
         } catch let e as PGError where !e.isTransient && db.isConnected {
             outcome = .refused(InboundRejection(code: .storageRejected, reason: "The database refused the command: \(e.message)"), deadLetter: true)
         }

@@ -61,6 +61,8 @@ public final class TestEnvironment: @unchecked Sendable {
         let db = try self.db()
         defer { db.close() }
         try Schema.migrate(db)
+        // The tests' broker login sends commands as an admin (production has rapport-admin for that).
+        try Principals(db: db).upsert(.init(name: try self.settings.amqpConfiguration(name: "x").username, role: .admin))
         let conn = try self.amqp()
         defer { conn.close() }
         try TopologyApplier.apply(self.topology, on: conn)
@@ -121,7 +123,9 @@ public final class TestEnvironment: @unchecked Sendable {
         defer { conn.close() }
         try conn.enableConfirms()
         for chunk in stride(from: 0, to: messages.count, by: 500) {
-            for m in messages[chunk..<min(chunk + 500, messages.count)] {
+            for var m in messages[chunk..<min(chunk + 500, messages.count)] {
+                // Commands name their sender; the broker checks it against the login.
+                if exchange == "rapport.commands" && m.properties.userID == nil { m.properties.userID = conn.configuration.username }
                 try conn.publish(exchange: exchange, routingKey: m.routingKey, body: m.body, properties: m.properties)
             }
             let r = try conn.waitForConfirms()

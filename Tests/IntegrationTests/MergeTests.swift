@@ -127,7 +127,9 @@ struct CommandIntegrationTests {
         try env.publish([Self.command("identity.review", id: "cmd-5", #"{"candidate_id": \#(candidate), "decision": "merge", "actor": "rep-li"}"#)],
                         exchange: "rapport.commands")
         try await env.waitUntil("review applied") { try processed("cmd-5") == "done" }
-        #expect(try env.count("select count(*)::int8 as n from duplicate_candidates where status = 'merged' and decided_by = 'rep-li' and merge_id is not null") == 1)
+        // The actor is the broker-validated sender (the test's login), not the body's "actor".
+        #expect(try env.count("select count(*)::int8 as n from duplicate_candidates where status = 'merged' and decided_by = $1 and merge_id is not null",
+                              [try env.settings.amqpConfiguration(name: "x").username]) == 1)
         #expect(try env.count("select count(*)::int8 as n from leads where id = $1::uuid and merged_into = $2::uuid", [b, a]) == 1)
         #expect(try env.count("select count(*)::int8 as n from outbox where routing_key in ('lead.merged', 'lead.unmerged')") == 3)
     }

@@ -14,13 +14,14 @@ import RapportTesting
 struct RecordCommandsTests {
     final class Caller {
         let conn: AMQPConnection
-        let queue = "test.record.replies"
+        var queue = ""
         var tag = ""
         var n = 0
 
-        init(_ env: TestEnvironment) throws {
-            self.conn = try env.amqp(name: "crm-ui")
-            try self.conn.declareQueue(self.queue, durable: false, exclusive: true, autoDelete: true)
+        /// A caller logged in as the test's broker user, or as `user` (with its development password).
+        init(_ env: TestEnvironment, as user: String? = nil) throws {
+            self.conn = try user.map { try env.amqp(as: $0) } ?? env.amqp(name: "crm-ui")
+            self.queue = try self.conn.declareQueue("", durable: false, exclusive: true, autoDelete: true).name
             self.tag = try self.conn.consume(queue: self.queue)
         }
 
@@ -31,6 +32,7 @@ struct RecordCommandsTests {
             self.n += 1
             let messageID = id ?? "rc-\(self.n)"
             var p = AMQPProperties(contentType: "application/json", messageID: messageID, appID: "crm-ui")
+            p.userID = self.conn.configuration.username
             p.replyTo = self.queue
             p.correlationID = "corr-\(self.n)"
             try self.conn.publish(exchange: "rapport.commands", routingKey: key, body: Array(body.jsonString.utf8), properties: p)
@@ -95,7 +97,7 @@ struct RecordCommandsTests {
 
             let history = try ui.ok("customer.history", ["customer_id": .string(id)])["history"]
             guard case .array(let rows)? = history else { Issue.record("no history"); return }
-            #expect(rows.contains { $0.objectValue?["field"] == "custom.tier" && $0.objectValue?["old"] == "gold" && $0.objectValue?["new"] == "silver" && $0.objectValue?["actor"] == "crm-ui" })
+            #expect(rows.contains { $0.objectValue?["field"] == "custom.tier" && $0.objectValue?["old"] == "gold" && $0.objectValue?["new"] == "silver" && $0.objectValue?["actor"] == .string(ui.conn.configuration.username) })
 
             let found = try ui.ok("customer.search", ["text": "zw", "filters": ["level": "A"]])
             guard case .array(let results)? = found["results"] else { Issue.record("no results"); return }

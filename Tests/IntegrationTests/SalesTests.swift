@@ -184,6 +184,7 @@ struct SalesIntegrationTests {
         defer { try? conn.cancel(consumerTag: tag) }
         func call(_ key: String, id: String, _ body: String) throws -> JSONValue {
             var p = AMQPProperties(contentType: "application/json", messageID: id, appID: "crm-ui")
+            p.userID = conn.configuration.username
             p.replyTo = replyQueue
             p.correlationID = "corr-" + id
             try conn.publish(exchange: "rapport.commands", routingKey: key, body: Array(body.utf8), properties: p)

@@ -3,7 +3,7 @@ import RapportCore
 import RapportSupport
 
 /// A command message after the checks every message passes (``InboundChecks/common(_:maxBodyBytes:)``),
-/// a JSON object body, and who asked (`actor` in the body, else the `app_id` property).
+/// a JSON object body, and who asked: the authorized `user_id`, else `actor` in the body, else `app_id`.
 public struct CommandEnvelope: Sendable {
     /// The body's fields.
     public let fields: CommandFields
@@ -18,7 +18,7 @@ public struct CommandEnvelope: Sendable {
     public static func parse(_ e: InboundEnvelope, maxBodyBytes: Int = 64 * 1024) throws(InboundRejection) -> CommandEnvelope {
         let messageID = try InboundChecks.common(e, maxBodyBytes: maxBodyBytes)
         let body = try InboundChecks.object(e.body)
-        let actor = (body["actor"]?.stringValue ?? e.appID)?.trimmingCharacters(in: .whitespaces)
+        let actor = (e.authenticatedSource ?? body["actor"]?.stringValue ?? e.appID)?.trimmingCharacters(in: .whitespaces)
         guard let actor, !actor.isEmpty else {
             throw InboundRejection(code: .invalidField, reason: "Commands name who asked: an `actor` string (or the app_id property).", field: "actor")
         }

@@ -1,0 +1,2 @@
+drop table if exists access_refusals;
+drop table if exists principals;
