@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RapportCore
 import RapportPostgres
+import RapportServices
 import RapportStore
 
 struct PrincipalCommand: ParsableCommand {
