@@ -9,8 +9,12 @@ extension AMQPConnection {
         public var port: Int = 5672
         /// Virtual host. Defaults to `/`.
         public var vhost: String = "/"
+        /// User for `.plain` login (ignored with `.external`). Defaults to `guest`.
         public var username: String = "guest"
+        /// Password for `.plain` login (ignored with `.external`). Defaults to `guest`.
         public var password: String = "guest"
+        /// How to log in. Defaults to ``AuthMechanism/plain``.
+        public var authMechanism: AuthMechanism = .plain
         /// Heartbeat negotiated with the broker, in seconds. Defaults to `30`.
         public var heartbeatSeconds: Int = 30
         /// Name shown in the management UI. Defaults to `rapport`.
@@ -29,7 +33,16 @@ extension AMQPConnection {
             self.password = password
         }
 
-        /// TLS to the broker with certificate verification.
+        /// The SASL mechanism of the login.
+        public enum AuthMechanism: String, Sendable {
+            /// User name and password.
+            case plain
+            /// The client certificate of mutual TLS: the broker logs in the user its CN names
+            /// (RabbitMQ's `rabbitmq_auth_mechanism_ssl`). Needs ``TLS`` with a certificate and key.
+            case external
+        }
+
+        /// TLS to the broker with certificate verification (TLS 1.2 or later).
         public struct TLS: Sendable {
             /// PEM file of the CA that signed the broker's certificate.
             public var caCertificatePath: String
@@ -52,6 +65,8 @@ extension AMQPConnection {
         ///
         /// The vhost is the percent-decoded path without its leading slash (`/%2F` is `/`); an empty path is `/`.
         /// For `amqps`, `cacertfile`, `certfile`, `keyfile` and `verify=verify_none` query items set TLS.
+        /// `auth_mechanism=external` logs in with the client certificate (`amqps` with `certfile` and
+        /// `keyfile` only); user and password in the URL are then ignored.
         public init(url: String) throws {
             guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(),
                   scheme == "amqp" || scheme == "amqps" else {
@@ -78,6 +93,11 @@ extension AMQPConnection {
                 case "certfile": cert = item.value
                 case "keyfile": key = item.value
                 case "verify": verify = item.value != "verify_none"
+                case "auth_mechanism":
+                    guard let m = AuthMechanism(rawValue: (item.value ?? "").lowercased()) else {
+                        throw AMQPError(.invalidURL, replyText: "auth_mechanism is plain or external")
+                    }
+                    self.authMechanism = m
                 default: break
                 }
             }
@@ -87,6 +107,14 @@ extension AMQPConnection {
                 tls.verifyPeer = verify
                 tls.verifyHostname = verify
                 self.tls = tls
+            }
+            if self.authMechanism == .external {
+                guard scheme == "amqps", cert != nil, key != nil else {
+                    throw AMQPError(.invalidURL, replyText: "auth_mechanism=external needs amqps with certfile and keyfile")
+                }
+                // The certificate says who we are; no password is ever sent.
+                self.username = c.user ?? ""
+                self.password = ""
             }
         }
     }

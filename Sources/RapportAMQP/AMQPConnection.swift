@@ -35,12 +35,27 @@ public final class AMQPConnection: @unchecked Sendable {
             amqp_set_rpc_timeout(state, &rpcTimeout)
             let arena = CArena()
             var props = arena.table(["connection_name": .string(configuration.connectionName)])
-            let reply = c_amqp_login_plain(
-                state, configuration.vhost, 0, 131_072, Int32(configuration.heartbeatSeconds), &props,
-                configuration.username, configuration.password)
+            let heartbeat = Int32(configuration.heartbeatSeconds)
+            let reply = switch configuration.authMechanism {
+            case .plain:
+                c_amqp_login_plain(state, configuration.vhost, 0, 131_072, heartbeat, &props,
+                                   configuration.username, configuration.password)
+            case .external:
+                // RabbitMQ logs in the certificate's CN and ignores the response; rabbitmq-c cannot send an
+                // empty one (it reports "could not allocate memory"), so the user name goes as the identity.
+                c_amqp_login_external(state, configuration.vhost, 0, 131_072, heartbeat, &props,
+                                      configuration.username.isEmpty ? "-" : configuration.username)
+            }
             if reply.reply_type != AMQP_RESPONSE_NORMAL {
+                // With TLS 1.3 the broker checks the client certificate after the client's handshake is
+                // done, so its refusal (unknown CA, expired, none) arrives as a TLS error during login.
+                let tlsFailure = reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && Self.isTLSStatus(reply.library_error)
                 var e = self.error(from: reply, context: "login")
-                if e.code == .connectionLost || e.code == .connectionClosed { e.code = .login }
+                if tlsFailure {
+                    e.code = .tls
+                } else if e.code == .connectionLost || e.code == .connectionClosed {
+                    e.code = .login
+                }
                 throw e
             }
             try self.openChannel(1)
@@ -61,6 +76,8 @@ public final class AMQPConnection: @unchecked Sendable {
                 status = amqp_ssl_socket_set_key(socket, cert, key)
                 guard status == 0 else { throw AMQPError(.tls, replyText: "client key: " + Self.statusText(status)) }
             }
+            status = amqp_ssl_socket_set_ssl_versions(socket, AMQP_TLSv1_2, AMQP_TLSvLATEST)
+            guard status == 0 else { throw AMQPError(.tls, replyText: "TLS versions: " + Self.statusText(status)) }
             amqp_ssl_socket_set_verify_peer(socket, tls.verifyPeer ? 1 : 0)
             amqp_ssl_socket_set_verify_hostname(socket, tls.verifyHostname ? 1 : 0)
         } else {
@@ -70,12 +87,15 @@ public final class AMQPConnection: @unchecked Sendable {
         var tv = Self.makeTimeval(.seconds(self.configuration.timeoutSeconds))
         let status = amqp_socket_open_noblock(socket, self.configuration.host, Int32(self.configuration.port), &tv)
         guard status == 0 else {
-            let code: AMQPError.Code = status == AMQP_STATUS_SSL_ERROR.rawValue
-                || status == AMQP_STATUS_SSL_PEER_VERIFY_FAILED.rawValue
-                || status == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED.rawValue
-                || status == AMQP_STATUS_SSL_CONNECTION_FAILED.rawValue ? .tls : .connect
-            throw AMQPError(code, replyText: Self.statusText(status))
+            throw AMQPError(Self.isTLSStatus(status) ? .tls : .connect, replyText: Self.statusText(status))
         }
+    }
+
+    /// rabbitmq-c's TLS statuses: handshake, peer or host name verification failed.
+    private static func isTLSStatus(_ status: Int32) -> Bool {
+        status == AMQP_STATUS_SSL_ERROR.rawValue || status == AMQP_STATUS_SSL_PEER_VERIFY_FAILED.rawValue
+            || status == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED.rawValue
+            || status == AMQP_STATUS_SSL_CONNECTION_FAILED.rawValue
     }
 
     deinit { self.destroy() }

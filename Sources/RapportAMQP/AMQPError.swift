@@ -31,7 +31,8 @@ public struct AMQPError: Error, Sendable, CustomStringConvertible, CustomDebugSt
         public static let consumerCancelled = Code(.consumerCancelled)
         /// The AMQP URL could not be parsed.
         public static let invalidURL = Code(.invalidURL)
-        /// TLS set-up failed (certificates, keys).
+        /// TLS failed: set-up (certificates, keys), the handshake, or verifying the peer or its host name.
+        /// `replyText` is rabbitmq-c's status text.
         public static let tls = Code(.tls)
         /// The broker sent something this client did not expect.
         public static let protocolError = Code(.protocolError)
@@ -60,7 +61,7 @@ public struct AMQPError: Error, Sendable, CustomStringConvertible, CustomDebugSt
     /// True when the connection can no longer be used and must be reopened.
     public var isConnectionFatal: Bool {
         switch self.code {
-        case .connectionLost, .connectionClosed, .connect, .login, .channelClosed, .consumerCancelled, .timeout:
+        case .connectionLost, .connectionClosed, .connect, .login, .tls, .channelClosed, .consumerCancelled, .timeout:
             return true
         default:
             return false

@@ -25,10 +25,15 @@ public struct ServerConnections: Sendable {
     /// A new database connection.
     public func database() throws -> PGConnection { try PGConnection(self.postgresURL) }
 
-    /// `amqp[s]://user@host:port/vhost`, for logs.
+    /// `amqp[s]://user@host:port/vhost`, for logs; with a certificate login
+    /// `amqps://host:port/vhost?auth_mechanism=external`.
     public var brokerAddress: String {
         let vhost = self.amqp.vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? self.amqp.vhost
-        return "\(self.amqp.tls == nil ? "amqp" : "amqps")://\(self.amqp.username)@\(self.amqp.host):\(self.amqp.port)/\(vhost)"
+        let scheme = self.amqp.tls == nil ? "amqp" : "amqps"
+        if self.amqp.authMechanism == .external {
+            return "\(scheme)://\(self.amqp.host):\(self.amqp.port)/\(vhost)?auth_mechanism=external"
+        }
+        return "\(scheme)://\(self.amqp.username)@\(self.amqp.host):\(self.amqp.port)/\(vhost)"
     }
 
     /// The database URL without its password, for logs.

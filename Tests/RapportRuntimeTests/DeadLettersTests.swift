@@ -81,4 +81,34 @@ struct RedactTests {
         #expect(c.brokerAddress == "amqp://app@mq.example:5672/crm")
         #expect(c.databaseAddress == "postgresql://u:***@h/db")
     }
+
+    @Test func aCertificateLoginIsNamedWithoutUser() throws {
+        let c = ServerConnections(
+            amqp: try AMQPConnection.Configuration(
+                url: "amqps://app:s3cret@localhost/crm?auth_mechanism=external&cacertfile=/pki/ca.crt&certfile=/pki/w.crt&keyfile=/pki/w.key"),
+            postgresURL: "postgresql://u:p@h/db")
+        #expect(c.brokerAddress == "amqps://localhost:5671/crm?auth_mechanism=external")
+    }
+}
+
+struct AMQPURLTests {
+    @Test func externalLoginTakesTheCertificateFromTheURL() throws {
+        let c = try AMQPConnection.Configuration(
+            url: "amqps://localhost:5671/%2F?auth_mechanism=external&cacertfile=/pki/ca.crt&certfile=/pki/w.crt&keyfile=/pki/w.key")
+        #expect(c.authMechanism == .external)
+        #expect(c.port == 5671 && c.vhost == "/")
+        #expect(c.tls?.caCertificatePath == "/pki/ca.crt" && c.tls?.certificatePath == "/pki/w.crt" && c.tls?.keyPath == "/pki/w.key")
+        #expect(c.tls?.verifyPeer == true && c.tls?.verifyHostname == true)
+        #expect(c.username == "" && c.password == "")
+        #expect(try AMQPConnection.Configuration(url: "amqp://u:p@h/v").authMechanism == .plain)
+    }
+
+    @Test(arguments: [
+        "amqp://localhost/%2F?auth_mechanism=external",  // no TLS
+        "amqps://localhost/%2F?auth_mechanism=external&cacertfile=/pki/ca.crt",  // no client certificate
+        "amqps://localhost/%2F?auth_mechanism=kerberos&cacertfile=/pki/ca.crt",
+    ])
+    func externalLoginWithoutACertificateIsAnInvalidURL(url: String) {
+        #expect { try AMQPConnection.Configuration(url: url) } throws: { ($0 as? AMQPError)?.code == .invalidURL }
+    }
 }

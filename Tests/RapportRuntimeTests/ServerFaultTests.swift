@@ -21,6 +21,8 @@ struct ServerFaultTests {
         #expect(ServerFault.isTransient(PGError(.query, message: "deadlock", sqlState: "40P01")))
         #expect(!ServerFault.isTransient(PGError(.query, message: "syntax", sqlState: "42601")))
         #expect(ServerFault.isTransient(AMQPError(.connectionLost)))
+        // A certificate the broker refuses today (expired, not yet trusted) may be replaced: waited out, not an exit.
+        #expect(ServerFault.isTransient(AMQPError(.tls, replyText: "a SSL error occurred")))
         #expect(!ServerFault.isTransient(AMQPError(.invalidURL, replyText: "expected amqp://")))
         #expect(!ServerFault.isTransient(CancellationError()))
     }
