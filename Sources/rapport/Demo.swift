@@ -20,29 +20,71 @@ struct Demo: ParsableCommand {
     @Option(help: "How many malformed messages.") var malformed = 12
     @Option(help: "Seed customers owned by reps, so some forms hit 撞单.") var customers = 5
     @Option(name: .customLong("run"), help: "Run id, part of every message id (same run id = same messages).") var runID = "demo"
+    @Option(help: """
+        Publish each site's forms as that site: its client certificate <DIR>/<site>.crt/.key (EXTERNAL login, user_id set) and, \
+        when <DIR>/<site>.signing.key exists, signed with its registered key. Needs an amqps settings URL.
+        """) var asSources: String?
 
     func run() throws {
         let settings = try self.global.settings()
         var msgs = DemoData.webForms(people: self.people, duplicates: self.duplicates, malformed: self.malformed, run: self.runID)
-        if self.customers > 0 {
-            let db = try PGConnection(settings.postgresURL)
-            defer { db.close() }
-            try DemoData.seedCustomers(self.customers, run: self.runID, db: db)
-        }
-        let conn = try AMQPConnection(configuration: settings.amqpConfiguration(name: "rapport-demo"))
+        let db = try PGConnection(settings.postgresURL)
+        defer { db.close() }
+        if self.customers > 0 { try DemoData.seedCustomers(self.customers, run: self.runID, db: db) }
+        let amqp = try settings.amqpConfiguration(name: "rapport-demo")
+        let conn = try AMQPConnection(configuration: amqp)
         defer { conn.close() }
         try conn.enableConfirms()
+        var publishers: [String: (conn: AMQPConnection, key: (id: String, key: Ed25519.PrivateKey)?)] = [:]
+        defer { for p in publishers.values { p.conn.close() } }
         msgs.shuffle()
         let progress = Progress(label: "publishing")
         for (i, m) in msgs.enumerated() {
-            try conn.publish(exchange: "rapport.inbound", routingKey: m.routingKey, body: m.body, properties: m.properties, mandatory: true)
+            var m = m, publisher = conn
+            if let dir = self.asSources, let site = m.routingKey.split(separator: ".", maxSplits: 2).dropFirst(2).first.map(String.init),
+               FileManager.default.fileExists(atPath: "\(dir)/\(site).crt") {
+                if publishers[site] == nil { publishers[site] = try Self.publisher(site, dir: dir, amqp: amqp, db: db) }
+                let p = publishers[site]!
+                m = p.key.map { m.signed(as: site, key: $0.key, keyID: $0.id) } ?? m.published(as: site)
+                publisher = p.conn
+            }
+            try publisher.publish(exchange: "rapport.inbound", routingKey: m.routingKey, body: m.body, properties: m.properties, mandatory: true)
             if (i + 1) % 100 == 0 || i + 1 == msgs.count {
-                let r = try conn.waitForConfirms()
-                guard r.allConfirmed else { throw CLIError("broker did not accept every message: \(r.nacked.count) nacked, \(r.returned.count) unroutable") }
+                for c in [conn] + publishers.values.map(\.conn) {
+                    let r = try c.waitForConfirms()
+                    guard r.allConfirmed else { throw CLIError("broker did not accept every message: \(r.nacked.count) nacked, \(r.returned.count) unroutable") }
+                }
                 progress.update(i + 1, msgs.count)
             }
         }
-        print("published \(msgs.count) messages: \(self.people) people, \(self.duplicates) repeats, \(self.malformed) malformed")
+        print("published \(msgs.count) messages: \(self.people) people, \(self.duplicates) repeats, \(self.malformed) malformed"
+              + (publishers.isEmpty ? "" : "; \(publishers.keys.sorted().joined(separator: ", ")) as themselves, signed: \(publishers.values.allSatisfy { $0.key != nil } ? "yes" : "no")"))
+    }
+
+    /// A connection logged in as `site` by its certificate, and its newest live registered signing key.
+    static func publisher(_ site: String, dir: String, amqp: AMQPConnection.Configuration, db: PGConnection) throws
+        -> (conn: AMQPConnection, key: (id: String, key: Ed25519.PrivateKey)?) {
+        guard var tls = amqp.tls else { throw CLIError("--as-sources needs an amqps:// broker URL (TLS with client certificates)") }
+        tls.certificatePath = "\(dir)/\(site).crt"
+        tls.keyPath = "\(dir)/\(site).key"
+        var c = amqp
+        c.tls = tls
+        c.authMechanism = .external
+        c.username = site
+        c.connectionName = "rapport-demo-\(site)"
+        let conn = try AMQPConnection(configuration: c)
+        try conn.enableConfirms()
+        guard let seed = FileManager.default.contents(atPath: "\(dir)/\(site).signing.key"),
+              let raw = Hex.decode(String(decoding: seed, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else { return (conn, nil) }
+        let key = try Ed25519.PrivateKey(rawRepresentation: raw)
+        guard let id: String = try db.query(
+            """
+            select key_id from signing_keys where source = $1 and public_key = decode($2, 'hex') and revoked_at is null
+              and (retires_at is null or retires_at > now()) order by valid_from desc limit 1
+            """, [site, Hex.encode(key.publicKey.rawRepresentation)]).first?.decode("key_id") else {
+            throw CLIError("\(dir)/\(site).signing.key is not a live registered key of \(site) (rapport source add \(site) --key-out …)")
+        }
+        return (conn, (id, key))
     }
 }
 

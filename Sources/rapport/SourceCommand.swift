@@ -16,7 +16,7 @@ struct SourceCommand: ParsableCommand {
     /// written to a file for the upstream.
     struct KeyOptions: ParsableArguments {
         @Option(help: "The upstream's Ed25519 public key, 64 hex digits (it keeps the private key).") var publicKey: String?
-        @Option(help: "Make a key pair here and write the private key (hex seed, mode 0600) to this file.") var keyOut: String?
+        @Option(help: "Make a key pair here and write the private key (hex seed, mode 0600) to this file; a file already there is used as it is.") var keyOut: String?
 
         func key() throws -> Ed25519.PublicKey? {
             if let hex = self.publicKey {
@@ -24,7 +24,14 @@ struct SourceCommand: ParsableCommand {
                 do { return try Ed25519.PublicKey(rawRepresentation: raw) } catch { throw CLIError("--public-key: \(error)") }
             }
             guard let path = self.keyOut else { return nil }
-            guard !FileManager.default.fileExists(atPath: path) else { throw CLIError("--key-out: \(path) exists; not overwriting a key") }
+            if let existing = FileManager.default.contents(atPath: path) {
+                // Never overwrite a key: register the one the file holds (running the set-up again is safe).
+                guard let raw = Hex.decode(String(decoding: existing, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
+                      let key = try? Ed25519.PrivateKey(rawRepresentation: raw) else {
+                    throw CLIError("--key-out: \(path) exists and is not a hex Ed25519 key; not overwriting it")
+                }
+                return key.publicKey
+            }
             let key = Ed25519.PrivateKey()
             guard FileManager.default.createFile(atPath: path, contents: Data((Hex.encode(key.rawRepresentation) + "\n").utf8),
                                                  attributes: [.posixPermissions: 0o600]) else {
