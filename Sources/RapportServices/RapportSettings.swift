@@ -36,6 +36,9 @@ public struct RapportSettings: Sendable, Codable {
     /// The key Google Ads sends as `google_key` (set it from the environment, never in a committed file).
     /// Without it Google Ads leads are dead-lettered as `unknown_connector`. Defaults to none.
     public var googleAdsKey: String?
+    /// The Meta app secret, to check `x-hub-signature-256` when the Facebook relay passes it on (set it from
+    /// the environment). Defaults to none (the header is not checked).
+    public var facebookAppSecret: String?
     /// `fuzzy` (identity resolution) or `exact` (same phone or email only, the spine's rule). Defaults to `fuzzy`.
     public var matching: String = "fuzzy"
     /// Match profiles of candidate leads kept in memory per process (~2.5 KB each). Defaults to `100000`.
@@ -64,7 +67,7 @@ public struct RapportSettings: Sendable, Codable {
         case amqpURL = "amqp_url", postgresURL = "postgres_url", topologyPath = "topology"
         case prefetch, batchSize = "batch_size", batchWaitMilliseconds = "batch_wait_ms"
         case consumersPerQueue = "consumers", maxBodyBytes = "max_body_bytes"
-        case maxBackoffMilliseconds = "max_backoff_ms", connectorsPath = "connectors", googleAdsKey = "google_ads_key"
+        case maxBackoffMilliseconds = "max_backoff_ms", connectorsPath = "connectors", googleAdsKey = "google_ads_key", facebookAppSecret = "facebook_app_secret"
         case matching, profileCacheMB = "profile_cache_mb"
         case managementURL = "management_url", monitorIntervalSeconds = "monitor_interval_s", alertRenotifySeconds = "alert_renotify_s", alertConfirmations = "alert_confirmations"
         case thresholds, metricsPort = "metrics_port", backupDirectory = "backup_dir"
@@ -85,6 +88,7 @@ public struct RapportSettings: Sendable, Codable {
         self.maxBackoffMilliseconds = try c.decodeIfPresent(Int.self, forKey: .maxBackoffMilliseconds) ?? d.maxBackoffMilliseconds
         self.connectorsPath = try c.decodeIfPresent(String.self, forKey: .connectorsPath) ?? d.connectorsPath
         self.googleAdsKey = try c.decodeIfPresent(String.self, forKey: .googleAdsKey)
+        self.facebookAppSecret = try c.decodeIfPresent(String.self, forKey: .facebookAppSecret)
         self.matching = try c.decodeIfPresent(String.self, forKey: .matching) ?? d.matching
         self.profileCacheMB = try c.decodeIfPresent(Int.self, forKey: .profileCacheMB) ?? d.profileCacheMB
         self.managementURL = try c.decodeIfPresent(String.self, forKey: .managementURL) ?? d.managementURL
@@ -115,6 +119,7 @@ public struct RapportSettings: Sendable, Codable {
         if let v = env["RAPPORT_MAX_BODY_BYTES"].flatMap(Int.init) { s.maxBodyBytes = v }
         if let v = env["RAPPORT_CONNECTORS"] { s.connectorsPath = v }
         if let v = env["RAPPORT_GOOGLE_ADS_KEY"], !v.isEmpty { s.googleAdsKey = v }
+        if let v = env["RAPPORT_FACEBOOK_APP_SECRET"], !v.isEmpty { s.facebookAppSecret = v }
         if let v = env["RAPPORT_MATCHING"], !v.isEmpty { s.matching = v }
         if let v = env["RAPPORT_PROFILE_CACHE_MB"].flatMap(Int.init) { s.profileCacheMB = v }
         if let v = env["RAPPORT_MGMT_URL"], !v.isEmpty { s.managementURL = v }
@@ -141,6 +146,7 @@ public struct RapportSettings: Sendable, Codable {
     public var connectorKeys: [String: String] {
         var keys: [String: String] = [:]
         if let k = self.googleAdsKey { keys["google_ads_key"] = k }
+        if let k = self.facebookAppSecret { keys["facebook_app_secret"] = k }
         return keys
     }
 

@@ -24,6 +24,28 @@ struct ChannelFacebookTests {
         return ChannelFixtures.json(.object(object))
     }
 
+    /// Meta's webhook signature, when a relay passes it on: HMAC-SHA256 of the raw body under the app secret.
+    @Test func aRelayedHubSignatureIsChecked() throws {
+        var configuration = MappedDecoder.Configuration()
+        configuration.hubSecret = "app-secret"
+        let decoder = try MappedDecoder(mapping: ChannelFixtures.mapping("facebook-lead-ads/mapping.json"), configuration: configuration)
+        let body = try ChannelFixtures.bytes("facebook-lead-ads/sample.json")
+        func verdict(_ header: String?, body: [UInt8] = body) -> String? {
+            var e = self.envelope(body)
+            e.securityHeaders[MappedDecoder.hubSignatureHeader] = header
+            if case .failure(let r) = decoder.decode(e) { return r.code.rawValue }
+            return nil
+        }
+        let good = "sha256=" + Hex.encode(HMACSHA256.mac(key: Array("app-secret".utf8), message: body))
+        #expect(verdict(good) == nil)
+        #expect(verdict(good.uppercased().replacingOccurrences(of: "SHA256=", with: "sha256=")) == nil)
+        #expect(verdict("sha256=" + Hex.encode(HMACSHA256.mac(key: Array("other".utf8), message: body))) == "bad_signature")
+        #expect(verdict(good, body: try self.sample(["id": .string("1")])) == "bad_signature")
+        #expect(verdict("sha1=abc") == "bad_signature")
+        // Without the header (a relay that does not pass it on) the lead is decoded as before.
+        #expect(verdict(nil) == nil)
+    }
+
     @Test func facebookSampleDecodes() throws {
         let lead = try self.decoder.decode(self.envelope(ChannelFixtures.bytes("facebook-lead-ads/sample.json"))).get()
         let submission = lead.submission

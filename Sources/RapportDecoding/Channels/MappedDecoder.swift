@@ -39,6 +39,11 @@ public struct MappedDecoder: Sendable {
         /// Required when the mapping has a key field. Defaults to `nil`.
         /// - Important: Comes from the worker's secret settings, never from the mapping file.
         public var sharedKey: String?
+        /// The app secret a relay's `x-hub-signature-256` header (Meta's webhook signature: `sha256=` and the
+        /// hex HMAC-SHA256 of the body under this secret) is checked with, when the header is there.
+        /// It proves the body came from the platform; it does not stop a replay. Defaults to `nil`.
+        /// - Important: Comes from the worker's secret settings, never from the mapping file.
+        public var hubSecret: String?
 
         /// Creates a configuration.
         ///
@@ -89,6 +94,9 @@ public struct MappedDecoder: Sendable {
         Result { () throws(InboundRejection) -> DecodedLead in
             let (messageID, source) = try InboundChecks.envelope(
                 envelope, maxBodyBytes: self.configuration.maxBodyBytes, routingChannel: self.routingChannel)
+            if let secret = self.configuration.hubSecret, let header = envelope.securityHeaders[Self.hubSignatureHeader] {
+                try Self.checkHubSignature(header, body: envelope.body, secret: secret)
+            }
             let object = try InboundChecks.object(envelope.body)
             return try self.decodePayload(object, messageID: messageID, source: source)
         }
@@ -168,6 +176,18 @@ public struct MappedDecoder: Sendable {
         let record = try MappingPayload(object, mapping: self.mapping)
         var evaluation = MappingEvaluation(record: record, mapping: self.mapping)
         return try evaluation.lead(source: source, channel: self.routingChannel, messageID: messageID)
+    }
+
+    public static let hubSignatureHeader = "x-hub-signature-256"
+
+    /// `sha256=<hex HMAC-SHA256 of the raw body under the app secret>`, compared in constant time.
+    static func checkHubSignature(_ header: String, body: [UInt8], secret: String) throws(InboundRejection) {
+        let expected = HMACSHA256.mac(key: Array(secret.utf8), message: body)
+        guard header.hasPrefix("sha256="), let given = Hex.decode(String(header.dropFirst(7)).lowercased()),
+              HMACSHA256.equal(given, expected) else {
+            throw InboundRejection(code: .badSignature, reason: "\(Self.hubSignatureHeader) does not match the body under the app secret.",
+                                   field: Self.hubSignatureHeader)
+        }
     }
 
     private func checkKey(_ value: JSONValue?, field: String) throws(InboundRejection) {

@@ -28,6 +28,8 @@ public struct InboundRoutes: Sendable {
         public var mapping: String?
         /// Name of the shared key (in the worker's settings) the payload must carry.
         public var sharedKey: String?
+        /// Name of the app secret (in the worker's settings) a relay's `x-hub-signature-256` is checked with.
+        public var hubSecret: String? = nil
     }
 
     public let directory: String
@@ -46,8 +48,8 @@ public struct InboundRoutes: Sendable {
             guard let o = v.objectValue, let m = o["mapping"]?.stringValue else {
                 throw fail("\(at) is \"rapport\" or {\"mapping\": PATH}")
             }
-            if let unknown = o.keys.first(where: { !["mapping", "shared_key", "comment"].contains($0) }) { throw fail("\(at): unknown key \(unknown)") }
-            return DecoderSpec(mapping: m, sharedKey: o["shared_key"]?.stringValue)
+            if let unknown = o.keys.first(where: { !["mapping", "shared_key", "hub_secret", "comment"].contains($0) }) { throw fail("\(at): unknown key \(unknown)") }
+            return DecoderSpec(mapping: m, sharedKey: o["shared_key"]?.stringValue, hubSecret: o["hub_secret"]?.stringValue)
         }
         var routes: [String: Route] = [:]
         for (queue, v) in queues {
@@ -84,7 +86,10 @@ public struct InboundRoutes: Sendable {
                 guard let k = sharedKeys[name], !k.isEmpty else { throw ChannelMappingError(code: .missingConfiguration, path: self.directory + "/" + path, reason: "no \(name) configured") }
                 key = k
             }
-            return MappedInboundDecoder(try MappedDecoder(mapping: mapping, configuration: .init(sharedKey: key, maxBodyBytes: maxBodyBytes, routingChannel: channel)))
+            var configuration = MappedDecoder.Configuration(sharedKey: key, maxBodyBytes: maxBodyBytes, routingChannel: channel)
+            // Optional: without the secret the header cannot be checked, and the connector still works.
+            configuration.hubSecret = spec.hubSecret.flatMap { sharedKeys[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+            return MappedInboundDecoder(try MappedDecoder(mapping: mapping, configuration: configuration))
         }
         var connectors: [String: any InboundDecoder] = [:]
         var unavailable: [String: String] = [:]

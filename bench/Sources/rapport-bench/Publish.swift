@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import RapportAMQP
+import RapportCore
+import RapportSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -25,6 +27,10 @@ struct Publish: ParsableCommand {
     @Option(help: "Body size in bytes.") var bodyBytes = 600
     @Option(help: "Most unconfirmed messages at once.") var window = 500
     @Option(help: "Exchange to publish to.") var exchange = "rapport.inbound"
+    @Option(help: "Publish as this registered source: routing key inbound.webform.<source>, user_id and app_id set.")
+    var asSource: String?
+    @Option(help: "Sign each message (after its time stamp is written) with this Ed25519 key file (hex seed).") var signKey: String?
+    @Option(help: "The registered key id of --sign-key.") var keyID: String?
 
     func validate() throws {
         guard self.count > 0 else { throw ValidationError("--count must be positive") }
@@ -59,6 +65,16 @@ struct Publish: ParsableCommand {
             if firstReturn == nil, let m = r.returned.first { firstReturn = "\(m.replyCode) \(m.replyText) \(m.routingKey)" }
         }
 
+        var signer: Ed25519.PrivateKey?
+        if let path = self.signKey {
+            guard self.asSource != nil, self.keyID != nil else { throw BenchError("--sign-key needs --as-source and --key-id") }
+            guard let text = FileManager.default.contents(atPath: path),
+                  let raw = Hex.decode(String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw BenchError("--sign-key: cannot read a hex key from \(path)")
+            }
+            signer = try Ed25519.PrivateKey(rawRepresentation: raw)
+        }
+        var signCPU = 0.0
         let cpu0 = processCPUSeconds()
         var progress = ProgressLine(label: self.rate == nil ? "publishing" : "publishing at \(Int(self.rate!))/s",
                                     total: self.count)
@@ -77,11 +93,26 @@ struct Publish: ParsableCommand {
             let now = k == 0 ? firstEpoch : epochNow()
             BenchTraffic.stamp(now, into: &messages[k].body, at: messages[k].stampOffset)
             let m = messages[k]
-            try conn.publish(
-                exchange: self.exchange, routingKey: m.routingKey, body: m.body,
-                properties: AMQPProperties(contentType: "application/json", messageID: m.messageID, appID: m.appID,
-                                           timestamp: Date(timeIntervalSince1970: now.rounded(.down))),
-                mandatory: true, channel: channel)
+            var properties = AMQPProperties(contentType: "application/json", messageID: m.messageID, appID: m.appID,
+                                            timestamp: Date(timeIntervalSince1970: now.rounded(.down)))
+            var routingKey = m.routingKey
+            if let source = self.asSource {
+                routingKey = "inbound.webform.\(source)"
+                properties.userID = source
+                properties.appID = source
+            }
+            if let signer, let source = self.asSource, let keyID = self.keyID {
+                let t0 = processCPUSeconds()
+                let millis = Int64(now * 1000)
+                let signed = MessageSignature.Signed(keyID: keyID, source: source, exchange: self.exchange, routingKey: routingKey,
+                                                     messageID: m.messageID, signedAtMillis: millis, contentType: "application/json", body: m.body)
+                properties.headers[MessageSignature.signatureHeader] = .string(MessageSignature.sign(signed, with: signer) ?? "")
+                properties.headers[MessageSignature.keyIDHeader] = .string(keyID)
+                properties.headers[MessageSignature.signedAtHeader] = .int(millis)
+                signCPU += processCPUSeconds() - t0
+            }
+            try conn.publish(exchange: self.exchange, routingKey: routingKey, body: m.body, properties: properties,
+                             mandatory: true, channel: channel)
             messages[k].body = []  // free as we go
             inChunk += 1
             if inChunk == half {
@@ -109,6 +140,7 @@ struct Publish: ParsableCommand {
             emit("max_lag_ms", fixed(lag * 1000, 1))
         }
         emit("publisher_cpu_seconds", fixed(processCPUSeconds() - cpu0, 2))
+        if signer != nil { emit("sign_cpu_us_per_msg", fixed(signCPU / Double(self.count) * 1e6, 1)) }
         emit("nacked", nacked)
         emit("returned", returned)
         if nacked > 0 || returned > 0 {
