@@ -174,9 +174,13 @@ public struct SourceRegistry: Sendable {
     }
 
     /// Key ids are `<source>-<yyyymmdd>-<first 8 hex of the key's SHA-256>`: readable in a header, unique per key.
-    private func insertKey(source: String, publicKey: Ed25519.PublicKey, now: Date) throws -> String {
+    public static func keyID(source: String, publicKey: Ed25519.PublicKey, now: Date) -> String {
         let day = String(ISO8601.string(now).prefix(10).filter(\.isNumber))
-        let keyID = "\(source)-\(day)-\(SHA256.hex(publicKey.rawRepresentation).prefix(8))"
+        return "\(source)-\(day)-\(SHA256.hex(publicKey.rawRepresentation).prefix(8))"
+    }
+
+    private func insertKey(source: String, publicKey: Ed25519.PublicKey, now: Date) throws -> String {
+        let keyID = Self.keyID(source: source, publicKey: publicKey, now: now)
         try self.db.query(
             """
             insert into signing_keys (key_id, source, public_key, valid_from) values ($1, $2, decode($3, 'hex'), $4::timestamptz)

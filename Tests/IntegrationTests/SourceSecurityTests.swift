@@ -8,6 +8,7 @@ import RapportServices
 import RapportStore
 import RapportDecoding
 import RapportTesting
+import RapportAdmin
 
 /// Issue 12 end to end: broker identities per source, signed messages, and every refusal as a dead
 /// letter with its code while nothing valid is lost.
@@ -126,6 +127,45 @@ struct SourceSecurityIntegrationTests {
         let conn = try env.amqp()
         defer { conn.close() }
         #expect(try conn.purgeQueue("rapport.inbound.webform") == 1)
+    }
+
+    /// A signed message refused for a key not yet registered is not lost: once the key is registered, the
+    /// admin replays it and it keeps its source (the admin's identity may impersonate; guest may not).
+    @Test(.timeLimit(.minutes(2)))
+    func aDeadLetterReplayedByTheAdminKeepsItsSource() async throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        try env.applyIdentities()
+        let db = try env.db()
+        defer { db.close() }
+        let registry = SourceRegistry(db: db)
+        let key = Ed25519.PrivateKey()
+        let now = Date()
+        try registry.add(Self.source, mustSign: true, publicKey: nil)
+        let keyID = SourceRegistry.keyID(source: Self.source, publicKey: key.publicKey, now: now)
+        try env.publish([Self.form(0, id: "early").signed(as: Self.source, key: key, keyID: keyID)], as: Self.source)
+        let workers = try env.startWorkers()
+        defer { workers.stop() }
+        try await env.waitUntil("refused for its key") {
+            try env.count("select count(*)::int8 as n from dead_letters where error_code = 'unknown_key'") == 1
+        }
+        #expect(try registry.rotate(Self.source, publicKey: key.publicKey, overlap: 0, now: now) == keyID)
+        try await Task.sleep(for: .seconds(6))  // the workers read the registry every 5 s
+
+        let admin = DeadLetterAdmin(db: db)
+        let letter = try #require(try admin.list(.init(reason: "unknown_key")).first)
+        // The test's own login may not set another user's user_id: the broker refuses the replay.
+        let guest = try env.amqp(name: "replayer")
+        defer { guest.close() }
+        #expect(throws: (any Error).self) { try admin.replay(.init(ids: [letter.id]), publisher: guest, actor: "test") }
+        let publisher = try env.amqp(as: "rapport-admin")
+        defer { publisher.close() }
+        let report = try admin.replay(.init(ids: [letter.id]), publisher: publisher, actor: "test")
+        #expect(report.replayed == 1 && report.failed.isEmpty)
+        try await env.waitUntil("replayed message accepted as its source") {
+            try env.count("select count(*)::int8 as n from inbound_ledger where message_id = 'early' and source = $1 and key_id = $2",
+                          [Self.source, keyID]) == 1
+        }
     }
 
     @Test(.timeLimit(.minutes(2)))

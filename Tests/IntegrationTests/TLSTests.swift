@@ -145,6 +145,19 @@ struct TLSIntegrationTests {
         #expect(ssl == true)
     }
 
+    /// A password login over verify-full can also bind the SCRAM exchange to the TLS channel, so a man in
+    /// the middle with another certificate cannot relay it.
+    @Test(.timeLimit(.minutes(2)))
+    func aPasswordLoginIsBoundToTheChannel() throws {
+        let url = Self.databaseURL(Self.pgURL, ["sslmode": "verify-full", "sslrootcert": Self.file("ca.crt"), "channel_binding": "require"])
+        let db = try PGConnection(url)
+        defer { db.close() }
+        #expect(try db.query("select 1 as n").first?.decode("n", as: Int.self) == 1)
+        // Without TLS there is no channel to bind to: libpq refuses rather than fall back.
+        let plain = Self.databaseURL(Self.pgURL, ["sslmode": "disable", "channel_binding": "require"])
+        #expect(throws: PGError.self) { try PGConnection(plain) }
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func theWorkerLogsInWithItsCertificate() throws {
         let url = Self.databaseURL(Self.pgURL, user: "rapport-worker", [

@@ -31,6 +31,8 @@ struct Publish: ParsableCommand {
     var asSource: String?
     @Option(help: "Sign each message (after its time stamp is written) with this Ed25519 key file (hex seed).") var signKey: String?
     @Option(help: "The registered key id of --sign-key.") var keyID: String?
+    @Flag(help: "Sign every message before the clock starts, as an upstream on its own machine would (bodies keep the preparation time).")
+    var presign = false
 
     func validate() throws {
         guard self.count > 0 else { throw ValidationError("--count must be positive") }
@@ -75,6 +77,27 @@ struct Publish: ParsableCommand {
             signer = try Ed25519.PrivateKey(rawRepresentation: raw)
         }
         var signCPU = 0.0
+        func sign(_ k: Int, routingKey: String, at now: Double) -> AMQPTable {
+            guard let signer, let source = self.asSource, let keyID = self.keyID else { return [:] }
+            let t0 = processCPUSeconds()
+            let millis = Int64(now * 1000)
+            let signed = MessageSignature.Signed(keyID: keyID, source: source, exchange: self.exchange, routingKey: routingKey,
+                                                 messageID: messages[k].messageID, signedAtMillis: millis, contentType: "application/json",
+                                                 body: messages[k].body)
+            let signature = MessageSignature.sign(signed, with: signer) ?? ""
+            signCPU += processCPUSeconds() - t0
+            return [MessageSignature.signatureHeader: .string(signature),
+                    MessageSignature.keyIDHeader: .string(keyID), MessageSignature.signedAtHeader: .int(millis)]
+        }
+        let routingKeyOverride = self.asSource.map { "inbound.webform.\($0)" }
+        var presigned: [AMQPTable] = []
+        if self.presign && signer != nil {
+            let t = epochNow()
+            for k in 0..<self.count {
+                BenchTraffic.stamp(t, into: &messages[k].body, at: messages[k].stampOffset)
+                presigned.append(sign(k, routingKey: routingKeyOverride ?? messages[k].routingKey, at: t))
+            }
+        }
         let cpu0 = processCPUSeconds()
         var progress = ProgressLine(label: self.rate == nil ? "publishing" : "publishing at \(Int(self.rate!))/s",
                                     total: self.count)
@@ -91,26 +114,16 @@ struct Publish: ParsableCommand {
                 }
             }
             let now = k == 0 ? firstEpoch : epochNow()
-            BenchTraffic.stamp(now, into: &messages[k].body, at: messages[k].stampOffset)
+            if presigned.isEmpty { BenchTraffic.stamp(now, into: &messages[k].body, at: messages[k].stampOffset) }
             let m = messages[k]
             var properties = AMQPProperties(contentType: "application/json", messageID: m.messageID, appID: m.appID,
                                             timestamp: Date(timeIntervalSince1970: now.rounded(.down)))
-            var routingKey = m.routingKey
+            let routingKey = routingKeyOverride ?? m.routingKey
             if let source = self.asSource {
-                routingKey = "inbound.webform.\(source)"
                 properties.userID = source
                 properties.appID = source
             }
-            if let signer, let source = self.asSource, let keyID = self.keyID {
-                let t0 = processCPUSeconds()
-                let millis = Int64(now * 1000)
-                let signed = MessageSignature.Signed(keyID: keyID, source: source, exchange: self.exchange, routingKey: routingKey,
-                                                     messageID: m.messageID, signedAtMillis: millis, contentType: "application/json", body: m.body)
-                properties.headers[MessageSignature.signatureHeader] = .string(MessageSignature.sign(signed, with: signer) ?? "")
-                properties.headers[MessageSignature.keyIDHeader] = .string(keyID)
-                properties.headers[MessageSignature.signedAtHeader] = .int(millis)
-                signCPU += processCPUSeconds() - t0
-            }
+            if signer != nil { properties.headers = presigned.isEmpty ? sign(k, routingKey: routingKey, at: now) : presigned[k] }
             try conn.publish(exchange: self.exchange, routingKey: routingKey, body: m.body, properties: properties,
                              mandatory: true, channel: channel)
             messages[k].body = []  // free as we go
