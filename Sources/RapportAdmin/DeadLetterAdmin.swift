@@ -178,6 +178,7 @@ public struct DeadLetterAdmin: Sendable {
                     try self.db.query(
                         "insert into dead_letter_audit (dead_letter_id, action, actor) select unnest($1::int8[]), 'replay', $2",
                         [ids, actor])
+                    try AuditLog(db: self.db).append(actor: actor, action: "dead_letter.replay", targets: ids.map { "dead_letter:\($0)" })
                 }
             }
             report.replayed += ok.count
@@ -200,6 +201,7 @@ public struct DeadLetterAdmin: Sendable {
             try self.db.query(
                 "insert into dead_letter_audit (dead_letter_id, action, actor, detail) select unnest($1::int8[]), 'purge', $2, $3",
                 [ids, actor, reason])
+            try AuditLog(db: self.db).append(actor: actor, action: "dead_letter.purge", targets: ids.map { "dead_letter:\($0)" })
         }
         return ids.count
     }

@@ -78,6 +78,7 @@ public struct IngestHandler: DeliveryHandler {
                     field: "message_id")))
             }
         }
+        try Self.auditForged(rejected, db: db)
         let counters = self.counters, channel = self.configuration.channel, cache = self.profileCache
         let done = plan, commitStats = commit
         let reasons = rejected.map(\.rejection)
@@ -121,6 +122,22 @@ public struct IngestHandler: DeliveryHandler {
     ///   is read only after `concurrentPerform` returns.
     private struct Slots: @unchecked Sendable {
         let base: UnsafeMutablePointer<Result<LeadSubmission, InboundRejection>>
+    }
+
+    /// Refusals that say who sent a message or that it was tampered with go on the audit chain.
+    static let securityCodes: Set<RejectionCode> = [.unauthenticatedSource, .unsigned, .unknownKey, .revokedKey, .badSignature, .stale, .replayed]
+
+    static func auditForged(_ rejected: [(delivery: AMQPDelivery, rejection: InboundRejection)], db: PGConnection) throws {
+        let forged = rejected.filter { Self.securityCodes.contains($0.rejection.code) }
+        guard !forged.isEmpty else { return }
+        try db.transaction {
+            let audit = AuditLog(db: db)
+            for (d, r) in forged {
+                try audit.append(actor: d.properties.userID ?? d.properties.appID ?? "(unknown)", action: "message.refused",
+                                 targets: d.properties.messageID.map { ["message:\($0)"] } ?? [],
+                                 detail: "\(r.code.rawValue) on \(d.routingKey)")
+            }
+        }
     }
 
     /// Below this many messages per thread, splitting a batch costs more than it saves.

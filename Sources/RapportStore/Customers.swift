@@ -453,6 +453,9 @@ public struct Customers: Sendable {
             select $1::uuid, $2, f, nullif(o, '')::jsonb, nullif(n, '')::jsonb, $6 from unnest($3::text[], $4::text[], $5::text[]) as u(f, o, n)
             """, [Self.text(id), version, changes.map(\.field), changes.map { $0.old?.jsonString ?? "" },
                   changes.map { $0.new?.jsonString ?? "" }, actor])
+        // The chain records that the record changed and which fields, never their values.
+        try AuditLog(db: self.db).append(actor: actor, action: version == 1 ? "customer.add" : "customer.change",
+                                         targets: [Self.text(id)], detail: "version \(version): " + changes.map(\.field).sorted().joined(separator: ","))
     }
 }
 

@@ -75,6 +75,7 @@ public struct LeadMerge: Sendable {
             // Fuzzy batches planned before this commit must see that both leads changed.
             try LeadStore.recordCommit([(UUID(uuidString: w)!, -1), (UUID(uuidString: l)!, -1)], on: self.db)
             try Outbox.enqueue(rows: Self.event("lead.merged", merge: id, winner: w, loser: l, actor: actor), on: self.db)
+            try AuditLog(db: self.db).append(actor: actor, action: "lead.merge", targets: [w, l], detail: "merge \(id)")
             return id
         }
     }
@@ -123,6 +124,7 @@ public struct LeadMerge: Sendable {
             // Fuzzy batches planned before this commit must see that both leads changed.
             try LeadStore.recordCommit([(UUID(uuidString: w)!, -1), (UUID(uuidString: l)!, -1)], on: self.db)
             try Outbox.enqueue(rows: Self.event("lead.unmerged", merge: mergeID, winner: w, loser: l, actor: actor), on: self.db)
+            try AuditLog(db: self.db).append(actor: actor, action: "lead.unmerge", targets: [w, l], detail: "merge \(mergeID)")
         }
     }
 

@@ -58,7 +58,11 @@ public struct Principals: Sendable {
 
     /// Records a refusal.
     public func refused(principal: String?, routingKey: String, messageID: String?, reason: String) throws {
-        try self.db.query("insert into access_refusals (principal, routing_key, message_id, reason) values ($1, $2, $3, $4)",
-                          [principal, routingKey, messageID, reason])
+        try self.db.transaction {
+            try self.db.query("insert into access_refusals (principal, routing_key, message_id, reason) values ($1, $2, $3, $4)",
+                              [principal, routingKey, messageID, reason])
+            try AuditLog(db: self.db).append(actor: principal ?? "(no user_id)", action: "command.refused",
+                                             targets: messageID.map { ["message:\($0)"] } ?? [], detail: "\(routingKey): \(reason)")
+        }
     }
 }

@@ -39,7 +39,8 @@ public struct SourceRegistry: Sendable {
     ///
     /// - Returns: The new key's id, when a key was given.
     @discardableResult
-    public func add(_ name: String, mustSign: Bool, note: String? = nil, publicKey: Ed25519.PublicKey?, now: Date = Date()) throws -> String? {
+    public func add(_ name: String, mustSign: Bool, note: String? = nil, publicKey: Ed25519.PublicKey?, actor: String = "admin",
+                    now: Date = Date()) throws -> String? {
         guard Self.isValidName(name) else {
             throw SourceRegistryError(.invalid, "a source name is letters, digits, '-' and '_' (it is a broker user and the end of a routing key): \(name)")
         }
@@ -49,15 +50,17 @@ public struct SourceRegistry: Sendable {
                 insert into sources (name, must_sign, note) values ($1, $2, $3)
                 on conflict (name) do update set must_sign = excluded.must_sign, note = coalesce(excluded.note, sources.note)
                 """, [name, mustSign, note])
-            guard let publicKey else { return nil }
-            return try self.insertKey(source: name, publicKey: publicKey, now: now)
+            let keyID = try publicKey.map { try self.insertKey(source: name, publicKey: $0, now: now) }
+            try AuditLog(db: self.db).append(actor: actor, action: "source.add", targets: [name] + (keyID.map { [$0] } ?? []),
+                                             detail: "must_sign=\(mustSign)", now: now)
+            return keyID
         }
     }
 
     /// Adds `publicKey` as the source's current key; its other live keys retire after `overlap`.
     ///
     /// - Returns: The new key's id.
-    public func rotate(_ name: String, publicKey: Ed25519.PublicKey, overlap: TimeInterval, now: Date = Date()) throws -> String {
+    public func rotate(_ name: String, publicKey: Ed25519.PublicKey, overlap: TimeInterval, actor: String = "admin", now: Date = Date()) throws -> String {
         try self.db.transaction {
             guard try !self.db.query("select 1 from sources where name = $1 for update", [name]).isEmpty else {
                 throw SourceRegistryError(.unknownSource, "no source \(name) is registered (rapport source add \(name))")
@@ -67,15 +70,20 @@ public struct SourceRegistry: Sendable {
                 update signing_keys set retires_at = $2::timestamptz
                 where source = $1 and revoked_at is null and (retires_at is null or retires_at > $2::timestamptz)
                 """, [name, ISO8601.string(now.addingTimeInterval(overlap))])
-            return try self.insertKey(source: name, publicKey: publicKey, now: now)
+            let keyID = try self.insertKey(source: name, publicKey: publicKey, now: now)
+            try AuditLog(db: self.db).append(actor: actor, action: "source.rotate", targets: [name, keyID], detail: "overlap=\(Int(overlap))s", now: now)
+            return keyID
         }
     }
 
     /// Revokes one key at once.
-    public func revoke(keyID: String, now: Date = Date()) throws {
-        let rows = try self.db.query("update signing_keys set revoked_at = coalesce(revoked_at, $2::timestamptz) where key_id = $1 returning 1",
-                                     [keyID, ISO8601.string(now)])
-        guard !rows.isEmpty else { throw SourceRegistryError(.unknownKey, "no key \(keyID) is registered") }
+    public func revoke(keyID: String, actor: String = "admin", now: Date = Date()) throws {
+        try self.db.transaction {
+            let rows = try self.db.query("update signing_keys set revoked_at = coalesce(revoked_at, $2::timestamptz) where key_id = $1 returning source",
+                                         [keyID, ISO8601.string(now)])
+            guard let source: String = try rows.first?.decode("source") else { throw SourceRegistryError(.unknownKey, "no key \(keyID) is registered") }
+            try AuditLog(db: self.db).append(actor: actor, action: "source.revoke", targets: [source, keyID], now: now)
+        }
     }
 
     /// Every source with all its keys, newest key first.

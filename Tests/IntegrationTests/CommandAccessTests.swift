@@ -60,6 +60,9 @@ struct CommandAccessIntegrationTests {
             // Every refusal recorded, and dead-lettered with its code.
             #expect(try env.count("select count(*)::int8 as n from access_refusals") == 6)
             #expect(try env.count("select count(*)::int8 as n from access_refusals where principal = 'u-li'") == 3)
+            // …and on the audit chain, which still holds.
+            #expect(try env.count("select count(*)::int8 as n from audit_log where action = 'command.refused'") == 6)
+            #expect(try AuditLog(db: db).verify().break == nil)
             try await env.waitUntil("refusals archived") {
                 try env.count("select count(*)::int8 as n from dead_letters where error_code = 'forbidden'") == 6
             }

@@ -94,6 +94,9 @@ struct SourceSecurityIntegrationTests {
         var expected: [String: Int] = ["unauthenticated_source": 1]
         for (_, code) in refused { expected[code, default: 0] += 1 }
         #expect(try Self.codes(env) == expected)
+        // Forged and unauthenticated messages are on the audit chain, by the code they were refused with.
+        #expect(try env.count("select count(*)::int8 as n from audit_log where action = 'message.refused'") == refused.count + 1)
+        #expect(try env.count("select count(*)::int8 as n from audit_log where action = 'message.refused' and detail like 'replayed %'") == 1)
         #expect(try env.count("select count(*)::int8 as n from dead_letters where headers->>'x-rapport-error' is null and error is null") == 0)
 
         // Non-repudiation: the stored row still verifies, against its body and not another.

@@ -1,0 +1,56 @@
+import Foundation
+import RapportCore
+import Testing
+
+/// The chain's arithmetic: every kind of tampering breaks it at the row where it happened.
+struct AuditChainTests {
+    static func chain(_ n: Int) -> [AuditChain.Entry] {
+        var out: [AuditChain.Entry] = []
+        for i in 0..<n {
+            out.append(AuditChain.next(after: out.last.map { ($0.seq, $0.hash) }, at: Date(timeIntervalSince1970: 1_790_000_000 + Double(i)),
+                                       actor: "admin", action: "customer.change", targets: ["c-\(i)"], detail: "version \(i)"))
+        }
+        return out
+    }
+
+    @Test func anIntactChainHolds() {
+        #expect(AuditChain.check(Self.chain(6)) == nil)
+        #expect(Self.chain(1).first?.prevHash == AuditChain.genesis)
+    }
+
+    @Test func anEditedRowIsNamed() {
+        var rows = Self.chain(6)
+        rows[2].actor = "someone-else"
+        #expect(AuditChain.check(rows)?.seq == 3)
+        var detail = Self.chain(6)
+        detail[4].detail += "\n"
+        #expect(AuditChain.check(detail)?.seq == 5)
+    }
+
+    @Test func aDeletedRowIsNamed() {
+        var rows = Self.chain(6)
+        rows.remove(at: 3)
+        let b = AuditChain.check(rows)
+        #expect(b?.seq == 4 && b?.reason.contains("deleted") == true)
+    }
+
+    @Test func anInsertedOrRehashedRowIsNamed() {
+        // A forger renumbers and re-hashes one row consistently: the next row still names the old hash.
+        var rows = Self.chain(6)
+        var forged = rows[2]
+        forged.actor = "forger"
+        forged.hash = forged.expectedHash
+        rows[2] = forged
+        #expect(AuditChain.check(rows)?.seq == 4)
+        // A row appended at the end with a made-up previous hash.
+        var tail = Self.chain(3)
+        tail.append(AuditChain.next(after: (3, String(repeating: "f", count: 64)), at: Date(), actor: "x", action: "y", targets: [], detail: ""))
+        #expect(AuditChain.check(tail)?.seq == 4)
+    }
+
+    @Test func fieldBoundsCannotBeShifted() {
+        let a = AuditChain.Entry(seq: 1, at: "t", actor: "a,b", action: "c", targets: [], detail: "", prevHash: "", hash: "")
+        let b = AuditChain.Entry(seq: 1, at: "t", actor: "a", action: "b,c", targets: [], detail: "", prevHash: "", hash: "")
+        #expect(a.canonical != b.canonical)
+    }
+}
