@@ -54,6 +54,10 @@ public enum AuditChain {
     public struct Break: Sendable, Hashable, CustomStringConvertible {
         public var seq: Int64
         public var reason: String
+        public init(seq: Int64, reason: String) {
+            self.seq = seq
+            self.reason = reason
+        }
         public var description: String { "sequence \(self.seq): \(self.reason)" }
     }
 
@@ -76,5 +80,51 @@ public enum AuditChain {
             last = (e.seq, e.hash)
         }
         return nil
+    }
+}
+
+extension AuditChain {
+    /// A signed statement of the chain's head, kept outside the database (a file, and `audit.checkpoint` on
+    /// `rapport.events` for ops to keep off-host): a chain cut back past it is caught.
+    public struct Checkpoint: Sendable, Hashable {
+        public static let version = "rapport-audit-checkpoint-v1"
+        public var seq: Int64
+        public var hash: String
+        public var at: String
+        /// `ed25519:<base64>` over ``canonical``.
+        public var signature: String
+
+        public init(seq: Int64, hash: String, at: String, signature: String) {
+            self.seq = seq
+            self.hash = hash
+            self.at = at
+            self.signature = signature
+        }
+
+        public var canonical: [UInt8] { Array([Self.version, String(self.seq), self.hash, self.at].joined(separator: "\n").utf8) }
+
+        /// Signs the head `(seq, hash)` at `now`.
+        public static func sign(seq: Int64, hash: String, now: Date, key: Ed25519.PrivateKey) -> Checkpoint {
+            var c = Checkpoint(seq: seq, hash: hash, at: ISO8601.string(now), signature: "")
+            c.signature = "ed25519:" + Data(key.signature(for: c.canonical)).base64EncodedString()
+            return c
+        }
+
+        public func isValid(under key: Ed25519.PublicKey) -> Bool {
+            guard self.signature.hasPrefix("ed25519:"), let raw = Data(base64Encoded: String(self.signature.dropFirst(8))) else { return false }
+            return key.isValidSignature(Array(raw), for: self.canonical)
+        }
+
+        /// One JSON line of a checkpoint file.
+        public var jsonLine: String {
+            JSONValue.object(["seq": .string(String(self.seq)), "hash": .string(self.hash), "at": .string(self.at),
+                              "signature": .string(self.signature)]).jsonString
+        }
+
+        public init?(jsonLine: String) {
+            guard let o = (try? JSONValue.parse(Array(jsonLine.utf8)))?.objectValue, let seq = o["seq"]?.stringValue.flatMap({ Int64($0) }),
+                  let hash = o["hash"]?.stringValue, let at = o["at"]?.stringValue, let signature = o["signature"]?.stringValue else { return nil }
+            self.init(seq: seq, hash: hash, at: at, signature: signature)
+        }
     }
 }

@@ -60,6 +60,13 @@ public struct RapportSettings: Sendable, Codable {
     /// How far a signed message's `x-rapport-signed-at` may be from the worker's clock: the longest a
     /// message waits in its queue plus clock skew. Defaults to `900` s.
     public var signatureWindowSeconds: Int = 900
+    /// The Ed25519 key (hex seed file, 0600) that signs audit checkpoints; without it no checkpoints are
+    /// made. Never in the database. Defaults to none.
+    public var auditKeyFile: String?
+    /// Where signed audit checkpoints are appended, one JSON line each. Defaults to `audit-checkpoints.jsonl`.
+    public var auditCheckpointFile: String = "audit-checkpoints.jsonl"
+    /// How often the chain's head is signed (when it moved). Defaults to `300` s.
+    public var auditCheckpointSeconds: Int = 300
 
     public init() {}
 
@@ -72,6 +79,7 @@ public struct RapportSettings: Sendable, Codable {
         case managementURL = "management_url", monitorIntervalSeconds = "monitor_interval_s", alertRenotifySeconds = "alert_renotify_s", alertConfirmations = "alert_confirmations"
         case thresholds, metricsPort = "metrics_port", backupDirectory = "backup_dir"
         case signatureWindowSeconds = "signature_window_s"
+        case auditKeyFile = "audit_key_file", auditCheckpointFile = "audit_checkpoint_file", auditCheckpointSeconds = "audit_checkpoint_s"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -99,6 +107,9 @@ public struct RapportSettings: Sendable, Codable {
         self.metricsPort = try c.decodeIfPresent(Int.self, forKey: .metricsPort) ?? d.metricsPort
         self.backupDirectory = try c.decodeIfPresent(String.self, forKey: .backupDirectory) ?? d.backupDirectory
         self.signatureWindowSeconds = try c.decodeIfPresent(Int.self, forKey: .signatureWindowSeconds) ?? d.signatureWindowSeconds
+        self.auditKeyFile = try c.decodeIfPresent(String.self, forKey: .auditKeyFile)
+        self.auditCheckpointFile = try c.decodeIfPresent(String.self, forKey: .auditCheckpointFile) ?? d.auditCheckpointFile
+        self.auditCheckpointSeconds = try c.decodeIfPresent(Int.self, forKey: .auditCheckpointSeconds) ?? d.auditCheckpointSeconds
     }
 
     /// Reads a settings file (JSON); missing keys keep their defaults.
@@ -127,6 +138,9 @@ public struct RapportSettings: Sendable, Codable {
         if let v = env["RAPPORT_METRICS_PORT"].flatMap(Int.init) { s.metricsPort = v }
         if let v = env["RAPPORT_BACKUP_DIR"], !v.isEmpty { s.backupDirectory = v }
         if let v = env["RAPPORT_SIGNATURE_WINDOW_S"].flatMap(Int.init) { s.signatureWindowSeconds = v }
+        if let v = env["RAPPORT_AUDIT_KEY_FILE"], !v.isEmpty { s.auditKeyFile = v }
+        if let v = env["RAPPORT_AUDIT_CHECKPOINT_FILE"], !v.isEmpty { s.auditCheckpointFile = v }
+        if let v = env["RAPPORT_AUDIT_CHECKPOINT_S"].flatMap(Int.init) { s.auditCheckpointSeconds = v }
         return s
     }
 

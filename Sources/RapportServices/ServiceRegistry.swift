@@ -12,7 +12,7 @@ import RapportStore
 /// one entry in ``services(only:gate:)``.
 public struct ServiceRegistry: Sendable {
     /// The names `rapport run --only` takes, in start order.
-    public static let names = ["outbox", "scheduler", "recycler", "indexer", "monitor", "archiver", "commands", "ingest"]
+    public static let names = ["outbox", "scheduler", "recycler", "indexer", "auditor", "monitor", "archiver", "commands", "ingest"]
 
     public let settings: RapportSettings
     public let topology: Topology
@@ -45,6 +45,15 @@ public struct ServiceRegistry: Sendable {
         if only.contains("scheduler") { add("scheduler", self.periodic("scheduler", FollowUpScheduler())) }
         if only.contains("recycler") { add("recycler", self.periodic("recycler", Recycler(logger: self.logger))) }
         if only.contains("indexer") { add("indexer", self.periodic("indexer", SearchIndexer())) }
+        if only.contains("auditor") {
+            if let path = self.settings.auditKeyFile {
+                let key = try Ed25519.PrivateKey.load(path: path, create: false).key
+                add("auditor", self.periodic("auditor", AuditCheckpointer(key: key, file: self.settings.auditCheckpointFile,
+                                                                        interval: .seconds(self.settings.auditCheckpointSeconds))))
+            } else {
+                self.logger.warning("no audit_key_file: the audit chain is kept but not checkpointed (a cut-off tail would go unnoticed)")
+            }
+        }
         if only.contains("monitor") { add("monitor", self.periodic("monitor", self.monitor())) }
         if only.contains("archiver") { add("archiver", self.archiver()) }
         if only.contains("commands") {

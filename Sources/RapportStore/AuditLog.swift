@@ -50,6 +50,39 @@ public struct AuditLog: Sendable {
         return (nil, checked, previous?.seq, previous?.hash)
     }
 
+    /// The chain's head, or `nil` when empty.
+    public func head() throws -> (seq: Int64, hash: String)? {
+        try self.db.query("select seq, hash from audit_log order by seq desc limit 1").first.map { (try $0.decode("seq"), try $0.decode("hash")) }
+    }
+
+    /// Signs the head, unless `since` already covers it; enqueues `audit.checkpoint` on `rapport.events`
+    /// and returns the checkpoint for the caller to append to its file.
+    public func checkpoint(key: Ed25519.PrivateKey, since last: Int64? = nil, now: Date = Date()) throws -> AuditChain.Checkpoint? {
+        guard let head = try self.head(), head.seq != last else { return nil }
+        let c = AuditChain.Checkpoint.sign(seq: head.seq, hash: head.hash, now: now, key: key)
+        let row = JSONValue.array([.object(["message_id": .string("audit.checkpoint:\(c.seq)"), "routing_key": "audit.checkpoint",
+                                            "payload": .object(["event": "audit.checkpoint", "seq": .string(String(c.seq)), "hash": .string(c.hash),
+                                                                "at": .string(c.at), "signature": .string(c.signature)])])])
+        try Outbox.enqueue(rows: row.jsonString, on: self.db)
+        return c
+    }
+
+    /// Checks signed checkpoints against the chain: each must be signed by `key` and name a row the chain
+    /// still holds with the same hash. A chain that ends before a checkpoint was cut back (its tail deleted).
+    public func verify(checkpoints: [AuditChain.Checkpoint], key: Ed25519.PublicKey) throws -> AuditChain.Break? {
+        for c in checkpoints.sorted(by: { $0.seq < $1.seq }) {
+            guard c.isValid(under: key) else { return AuditChain.Break(seq: c.seq, reason: "the checkpoint's signature does not verify") }
+            guard let row = try self.db.query("select hash from audit_log where seq = $1", [c.seq]).first else {
+                let end = try self.head()?.seq ?? 0
+                return AuditChain.Break(seq: end + 1, reason: "the chain ends at \(end) but a checkpoint signed row \(c.seq): its tail was cut off")
+            }
+            guard try row.decode("hash", as: String.self) == c.hash else {
+                return AuditChain.Break(seq: c.seq, reason: "the row's hash differs from the checkpoint's")
+            }
+        }
+        return nil
+    }
+
     /// Every entry naming `target`, oldest first.
     public func history(target: String) throws -> [AuditChain.Entry] {
         try self.entries(where: "$1 = any(targets) order by seq", [target])

@@ -1,3 +1,4 @@
+import Foundation
 import CLibCrypto
 
 // The project's cryptography: OpenSSL's libcrypto behind a small Swift surface. Nothing here computes a
@@ -102,6 +103,24 @@ public enum Ed25519 {
             var length = 32
             precondition(EVP_PKEY_get_raw_public_key(key, &raw, &length) == 1 && length == 32, "EVP_PKEY_get_raw_public_key failed")
             return PublicKey(checked: raw)
+        }
+
+        /// The key in `path` (its 32-byte seed in hex); when there is no such file and `create`, a new key
+        /// written there with mode 0600. A file that holds something else is an error, never overwritten.
+        public static func load(path: String, create: Bool) throws -> (key: PrivateKey, created: Bool) {
+            if let data = FileManager.default.contents(atPath: path) {
+                guard let raw = Hex.decode(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                    throw CryptoError("\(path) is not a hex Ed25519 key")
+                }
+                return (try PrivateKey(rawRepresentation: raw), false)
+            }
+            guard create else { throw CryptoError("no key file \(path)") }
+            let key = PrivateKey()
+            guard FileManager.default.createFile(atPath: path, contents: Data((Hex.encode(key.rawRepresentation) + "\n").utf8),
+                                                 attributes: [.posixPermissions: 0o600]) else {
+                throw CryptoError("cannot write \(path)")
+            }
+            return (key, true)
         }
 
         /// The 64-byte signature of `message`.

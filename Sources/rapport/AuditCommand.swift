@@ -4,20 +4,40 @@ import RapportCore
 import RapportPostgres
 import RapportServices
 import RapportStore
+import RapportSupport
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "The tamper-evident audit chain: check it, or list a record's history.",
-        subcommands: [Verify.self, Show.self])
+        subcommands: [Verify.self, Show.self, Checkpoint.self])
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-hash the whole chain; names the first edited, inserted or deleted row. Exit 1 when broken.")
         @OptionGroup var global: GlobalOptions
+        @Option(help: "A file of signed checkpoints (audit_checkpoint_file): also catches a cut-off tail.") var checkpoints: String?
+        @Option(help: "The checkpoint key's public half in hex (default: derived from audit_key_file).") var publicKey: String?
 
         func run() throws {
-            let db = try PGConnection(try self.global.settings().postgresURL)
+            let settings = try self.global.settings()
+            let db = try PGConnection(settings.postgresURL)
             defer { db.close() }
+            if let file = self.checkpoints {
+                let key: Ed25519.PublicKey
+                if let hex = self.publicKey {
+                    guard let raw = Hex.decode(hex) else { throw CLIError("--public-key: not hex") }
+                    key = try Ed25519.PublicKey(rawRepresentation: raw)
+                } else {
+                    guard let path = settings.auditKeyFile else { throw CLIError("--checkpoints needs --public-key or audit_key_file") }
+                    key = try Ed25519.PrivateKey.load(path: path, create: false).key.publicKey
+                }
+                let list = try AuditCheckpointer.read(file)
+                if let b = try AuditLog(db: db).verify(checkpoints: list, key: key) {
+                    print("BROKEN at \(b) (checked against \(file))")
+                    throw ExitCode(1)
+                }
+                print("\(list.count) checkpoints hold (\(file))")
+            }
             let progress = Progress(label: "verifying")
             let total: Int = try db.query("select count(*)::int8 as n from audit_log").first?.decode("n") ?? 0
             let r = try AuditLog(db: db).verify { progress.update(Int($0), total) }
@@ -40,6 +60,27 @@ struct AuditCommand: ParsableCommand {
             for e in try AuditLog(db: db).history(target: self.target) {
                 print([String(e.seq), e.at, e.actor, e.action, e.targets.joined(separator: ","), e.detail].joined(separator: "\t"))
             }
+        }
+    }
+
+    struct Checkpoint: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign the chain's head now: appended to audit_checkpoint_file and published as audit.checkpoint.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The signing key (hex seed); made (0600) when missing. Default: audit_key_file.") var key: String?
+        @Option(help: "The checkpoint file. Default: audit_checkpoint_file.") var out: String?
+
+        func run() throws {
+            let settings = try self.global.settings()
+            guard let path = self.key ?? settings.auditKeyFile else { throw CLIError("--key FILE or audit_key_file") }
+            let (key, created) = try Ed25519.PrivateKey.load(path: path, create: true)
+            if created { print("made the checkpoint key \(path) (public \(Hex.encode(key.publicKey.rawRepresentation)))") }
+            let db = try PGConnection(settings.postgresURL)
+            defer { db.close() }
+            guard let c = try db.transaction({ try AuditLog(db: db).checkpoint(key: key) }) else { print("the chain is empty"); return }
+            let file = self.out ?? settings.auditCheckpointFile
+            try AuditCheckpointer.append(c, to: file)
+            print("checkpoint at sequence \(c.seq), hash \(c.hash), appended to \(file)")
         }
     }
 }

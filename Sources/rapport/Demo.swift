@@ -74,9 +74,7 @@ struct Demo: ParsableCommand {
         c.connectionName = "rapport-demo-\(site)"
         let conn = try AMQPConnection(configuration: c)
         try conn.enableConfirms()
-        guard let seed = FileManager.default.contents(atPath: "\(dir)/\(site).signing.key"),
-              let raw = Hex.decode(String(decoding: seed, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else { return (conn, nil) }
-        let key = try Ed25519.PrivateKey(rawRepresentation: raw)
+        guard let key = try? Ed25519.PrivateKey.load(path: "\(dir)/\(site).signing.key", create: false).key else { return (conn, nil) }
         guard let id: String = try db.query(
             """
             select key_id from signing_keys where source = $1 and public_key = decode($2, 'hex') and revoked_at is null

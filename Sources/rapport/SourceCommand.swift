@@ -24,20 +24,8 @@ struct SourceCommand: ParsableCommand {
                 do { return try Ed25519.PublicKey(rawRepresentation: raw) } catch { throw CLIError("--public-key: \(error)") }
             }
             guard let path = self.keyOut else { return nil }
-            if let existing = FileManager.default.contents(atPath: path) {
-                // Never overwrite a key: register the one the file holds (running the set-up again is safe).
-                guard let raw = Hex.decode(String(decoding: existing, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
-                      let key = try? Ed25519.PrivateKey(rawRepresentation: raw) else {
-                    throw CLIError("--key-out: \(path) exists and is not a hex Ed25519 key; not overwriting it")
-                }
-                return key.publicKey
-            }
-            let key = Ed25519.PrivateKey()
-            guard FileManager.default.createFile(atPath: path, contents: Data((Hex.encode(key.rawRepresentation) + "\n").utf8),
-                                                 attributes: [.posixPermissions: 0o600]) else {
-                throw CLIError("--key-out: cannot write \(path)")
-            }
-            return key.publicKey
+            // Never overwrite a key: a file already there is the key to register (running the set-up again is safe).
+            do { return try Ed25519.PrivateKey.load(path: path, create: true).key.publicKey } catch { throw CLIError("--key-out: \(error)") }
         }
     }
 

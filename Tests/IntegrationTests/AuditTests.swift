@@ -4,6 +4,7 @@ import RapportPostgres
 import RapportStore
 import RapportSupport
 import RapportTesting
+import RapportServices
 import Testing
 
 /// The audit chain in PostgreSQL: written with the change, append-only, and every kind of tampering
@@ -65,5 +66,31 @@ struct AuditIntegrationTests {
         let b = try #require(r.break)
         #expect(b.seq == (kind == "insert" ? 4 : 3), "\(b)")
         #expect(r.checked == 2 || (kind == "insert" && r.checked == 3))
+    }
+
+    /// Deleting the newest rows leaves a chain that holds on its own; a signed checkpoint catches it.
+    @Test func aCutOffTailIsCaughtAgainstACheckpoint() throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let db = try env.db()
+        defer { db.close() }
+        _ = try Self.seeded(env, db)
+        let key = Ed25519.PrivateKey()
+        let log = AuditLog(db: db)
+        let first = try #require(try db.transaction { try log.checkpoint(key: key) })
+        #expect(first.seq == 5)
+        #expect(try db.transaction { try log.checkpoint(key: key, since: 5) } == nil)  // nothing new: no checkpoint
+        #expect(try env.count("select count(*)::int8 as n from outbox where routing_key = 'audit.checkpoint'") == 1)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(env.name)-checkpoints.jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try AuditCheckpointer.append(first, to: file)
+        #expect(try log.verify(checkpoints: try AuditCheckpointer.read(file), key: key.publicKey) == nil)
+        #expect(try log.verify(checkpoints: try AuditCheckpointer.read(file), key: Ed25519.PrivateKey().publicKey)?.seq == 5)
+
+        try db.execute("alter table audit_log disable trigger audit_log_append_only")
+        try db.execute("delete from audit_log where seq >= 4")
+        #expect(try log.verify().break == nil)  // on its own the shortened chain holds…
+        let b = try #require(try log.verify(checkpoints: try AuditCheckpointer.read(file), key: key.publicKey))
+        #expect(b.seq == 4 && b.reason.contains("cut off"), "\(b)")  // …the checkpoint does not
     }
 }

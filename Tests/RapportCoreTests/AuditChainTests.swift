@@ -1,5 +1,6 @@
 import Foundation
 import RapportCore
+import RapportSupport
 import Testing
 
 /// The chain's arithmetic: every kind of tampering breaks it at the row where it happened.
@@ -52,5 +53,18 @@ struct AuditChainTests {
         let a = AuditChain.Entry(seq: 1, at: "t", actor: "a,b", action: "c", targets: [], detail: "", prevHash: "", hash: "")
         let b = AuditChain.Entry(seq: 1, at: "t", actor: "a", action: "b,c", targets: [], detail: "", prevHash: "", hash: "")
         #expect(a.canonical != b.canonical)
+    }
+
+    @Test func aCheckpointVerifiesAndSurvivesItsFileForm() throws {
+        let key = Ed25519.PrivateKey()
+        let c = AuditChain.Checkpoint.sign(seq: 7, hash: String(repeating: "a", count: 64), now: Date(timeIntervalSince1970: 1_790_000_000), key: key)
+        #expect(c.isValid(under: key.publicKey))
+        #expect(!c.isValid(under: Ed25519.PrivateKey().publicKey))
+        let back = try #require(AuditChain.Checkpoint(jsonLine: c.jsonLine))
+        #expect(back == c && back.isValid(under: key.publicKey))
+        var moved = c
+        moved.seq = 6
+        #expect(!moved.isValid(under: key.publicKey))
+        #expect(AuditChain.Checkpoint(jsonLine: "{}") == nil)
     }
 }

@@ -70,11 +70,7 @@ struct Publish: ParsableCommand {
         var signer: Ed25519.PrivateKey?
         if let path = self.signKey {
             guard self.asSource != nil, self.keyID != nil else { throw BenchError("--sign-key needs --as-source and --key-id") }
-            guard let text = FileManager.default.contents(atPath: path),
-                  let raw = Hex.decode(String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                throw BenchError("--sign-key: cannot read a hex key from \(path)")
-            }
-            signer = try Ed25519.PrivateKey(rawRepresentation: raw)
+            signer = try Ed25519.PrivateKey.load(path: path, create: false).key
         }
         var signCPU = 0.0
         func sign(_ k: Int, routingKey: String, at now: Double) -> AMQPTable {
