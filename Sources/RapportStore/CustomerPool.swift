@@ -200,5 +200,7 @@ public struct CustomerPool: Sendable {
             insert into customer_ownership (customer_id, rep_id, action, pool_id, actor, reason, at)
             select c, $2, $3, $4, $5, $6, $7::timestamptz from unnest($1::uuid[]) as c
             """, [ids, rep, action, pool, actor, reason, ISO8601.string(at)])
+        try AuditLog(db: self.db).append(actor: actor, action: "customer.\(action)", targets: ids + (rep.map { ["rep:\($0)"] } ?? []),
+                                         detail: "pool \(pool)", now: at)
     }
 }

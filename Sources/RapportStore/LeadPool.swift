@@ -208,6 +208,8 @@ public struct LeadPool: Sendable {
             insert into lead_ownership (lead_id, rep_id, action, actor, reason, at)
             select l, r, $3, $4, $5, $6::timestamptz from unnest($1::uuid[], $2::text[]) as x(l, r)
             """, [leads.map { $0.uuidString.lowercased() }, reps, action, actor, reason, ISO8601.string(now)])
+        try AuditLog(db: self.db).append(actor: actor, action: "lead.\(action)",
+                                         targets: leads.map { $0.uuidString.lowercased() } + Set(reps).sorted().map { "rep:\($0)" }, now: now)
     }
 
     /// One outbox event with `event` and `occurred_at` added to the payload.
