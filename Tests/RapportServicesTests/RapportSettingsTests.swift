@@ -46,6 +46,6 @@ struct RapportSettingsTests {
     }
 
     @Test func theRegistryKnowsEveryServiceRapportRunStarts() {
-        #expect(Set(ServiceRegistry.names) == ["ingest", "commands", "scheduler", "recycler", "indexer", "monitor", "archiver", "outbox"])
+        #expect(Set(ServiceRegistry.names) == ["ingest", "commands", "scheduler", "recycler", "indexer", "auditor", "monitor", "archiver", "outbox"])
     }
 }
