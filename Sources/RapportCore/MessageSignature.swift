@@ -84,6 +84,14 @@ public struct RegisteredSource: Sendable, Hashable {
         self.name = name
         self.mustSign = mustSign
     }
+
+    /// A source's name is its broker user and the end of its routing keys, and goes into permission
+    /// regexes unescaped: ASCII letters, digits, `-` and `_`, at most 64.
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64 && name.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_")
+        }
+    }
 }
 
 /// A source's signing key as the registry holds it.

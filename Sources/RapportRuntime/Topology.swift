@@ -1,4 +1,5 @@
 import Foundation
+import RapportCore
 import RapportSupport
 
 /// The broker topology: exchanges, queues and bindings, read from `topology/rapport.json`.
@@ -182,8 +183,7 @@ public struct Topology: Sendable, Hashable, Codable {
         }
         var names = Set<String>()
         for i in t.identities {
-            guard !i.name.isEmpty, i.name.count <= 64,
-                  i.name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") }) else {
+            guard RegisteredSource.isValidName(i.name) else {
                 throw TopologyError(.inconsistent, "identity '\(i.name)' must be letters, digits, '-' and '_' (it ends routing keys)")
             }
             guard names.insert(i.name).inserted else { throw TopologyError(.inconsistent, "identity '\(i.name)' is declared twice") }

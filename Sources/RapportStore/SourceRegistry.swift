@@ -41,7 +41,7 @@ public struct SourceRegistry: Sendable {
     @discardableResult
     public func add(_ name: String, mustSign: Bool, note: String? = nil, publicKey: Ed25519.PublicKey?, actor: String = "admin",
                     now: Date = Date()) throws -> String? {
-        guard Self.isValidName(name) else {
+        guard RegisteredSource.isValidName(name) else {
             throw SourceRegistryError(.invalid, "a source name is letters, digits, '-' and '_' (it is a broker user and the end of a routing key): \(name)")
         }
         return try self.db.transaction {
@@ -195,13 +195,6 @@ public struct SourceRegistry: Sendable {
             on conflict (key_id) do nothing
             """, [keyID, source, Hex.encode(publicKey.rawRepresentation), ISO8601.string(now)])
         return keyID
-    }
-
-    /// Broker user names and routing-key parts must agree: no dots, no spaces, no regex characters.
-    public static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 64 && name.unicodeScalars.allSatisfy {
-            ($0.isASCII && (CharacterSet.alphanumerics.contains($0))) || $0 == "-" || $0 == "_"
-        }
     }
 }
 
