@@ -32,10 +32,14 @@ public struct IngestHandler: DeliveryHandler {
     public let profileCache: ProfileCache
     /// Registered sources and their keys, shared likewise.
     public let sources: SourcePolicyCache
+    /// Seals each submission's personal fields (`nil`: plaintext).
+    public let keyring: Keyring?
 
     public init(configuration: Configuration, decoder: any InboundDecoder, profileCache: ProfileCache,
-                sources: SourcePolicyCache = SourcePolicyCache(), counters: IngestCounters = IngestCounters(), logger: Logger) {
+                sources: SourcePolicyCache = SourcePolicyCache(), counters: IngestCounters = IngestCounters(),
+                keyring: Keyring? = nil, logger: Logger) {
         self.configuration = configuration
+        self.keyring = keyring
         self.decoder = decoder
         self.profileCache = profileCache
         self.sources = sources
@@ -146,6 +150,7 @@ public struct IngestHandler: DeliveryHandler {
     private func store(_ db: PGConnection) -> LeadStore {
         var store = LeadStore(connection: db, profileCache: self.profileCache)
         store.fuzzy = self.configuration.fuzzy
+        store.keyring = self.keyring
         return store
     }
 

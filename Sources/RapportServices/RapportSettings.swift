@@ -67,6 +67,15 @@ public struct RapportSettings: Sendable, Codable {
     public var auditCheckpointFile: String = "audit-checkpoints.jsonl"
     /// How often the chain's head is signed (when it moved). Defaults to `300` s.
     public var auditCheckpointSeconds: Int = 300
+    /// Personal fields sealed under per-person data keys (README: Keys). Off only for comparisons
+    /// (`bench/encryption`). Defaults to `true`.
+    public var encryption: Bool = true
+    /// The key-encryption key file (0600, `rapport keys init`); never in the database or the repository.
+    /// With encryption on, a worker without it does not start. Defaults to none.
+    public var kekFile: String?
+    /// `aes-256-gcm` or `sm4-ctr-hmac-sm3` (the 国密 suite) for new ciphertext; both are always read.
+    /// Defaults to `aes-256-gcm`.
+    public var cipherSuite: String = CipherSuite.aes256gcm.name
 
     public init() {}
 
@@ -80,6 +89,7 @@ public struct RapportSettings: Sendable, Codable {
         case thresholds, metricsPort = "metrics_port", backupDirectory = "backup_dir"
         case signatureWindowSeconds = "signature_window_s"
         case auditKeyFile = "audit_key_file", auditCheckpointFile = "audit_checkpoint_file", auditCheckpointSeconds = "audit_checkpoint_s"
+        case encryption, kekFile = "kek_file", cipherSuite = "cipher_suite"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -110,6 +120,9 @@ public struct RapportSettings: Sendable, Codable {
         self.auditKeyFile = try c.decodeIfPresent(String.self, forKey: .auditKeyFile)
         self.auditCheckpointFile = try c.decodeIfPresent(String.self, forKey: .auditCheckpointFile) ?? d.auditCheckpointFile
         self.auditCheckpointSeconds = try c.decodeIfPresent(Int.self, forKey: .auditCheckpointSeconds) ?? d.auditCheckpointSeconds
+        self.encryption = try c.decodeIfPresent(Bool.self, forKey: .encryption) ?? d.encryption
+        self.kekFile = try c.decodeIfPresent(String.self, forKey: .kekFile)
+        self.cipherSuite = try c.decodeIfPresent(String.self, forKey: .cipherSuite) ?? d.cipherSuite
     }
 
     /// Reads a settings file (JSON); missing keys keep their defaults.
@@ -141,6 +154,9 @@ public struct RapportSettings: Sendable, Codable {
         if let v = env["RAPPORT_AUDIT_KEY_FILE"], !v.isEmpty { s.auditKeyFile = v }
         if let v = env["RAPPORT_AUDIT_CHECKPOINT_FILE"], !v.isEmpty { s.auditCheckpointFile = v }
         if let v = env["RAPPORT_AUDIT_CHECKPOINT_S"].flatMap(Int.init) { s.auditCheckpointSeconds = v }
+        if let v = env["RAPPORT_ENCRYPTION"], !v.isEmpty { s.encryption = !["0", "off", "false", "no"].contains(v.lowercased()) }
+        if let v = env["RAPPORT_KEK_FILE"], !v.isEmpty { s.kekFile = v }
+        if let v = env["RAPPORT_CIPHER_SUITE"], !v.isEmpty { s.cipherSuite = v }
         return s
     }
 
@@ -155,6 +171,22 @@ public struct RapportSettings: Sendable, Codable {
     public func connections() throws -> ServerConnections {
         ServerConnections(amqp: try AMQPConnection.Configuration(url: self.amqpURL), postgresURL: self.postgresURL)
     }
+
+    /// The keyring from `kek_file`; `nil` with encryption off. A configuration error (no file, a file others
+    /// may read, an unknown suite) stops the worker before it connects.
+    public func keyring() throws -> Keyring? {
+        guard self.encryption else { return nil }
+        guard let suite = CipherSuite(name: self.cipherSuite) else {
+            throw KeyringError(.kekMissing, "cipher_suite is \(CipherSuite.allCases.map(\.name).joined(separator: " or ")), not \(self.cipherSuite)")
+        }
+        guard let file = self.kekFile else {
+            throw KeyringError(.kekMissing, "encryption is on but no kek_file is set (RAPPORT_KEK_FILE); make one with `rapport keys init --file PATH`")
+        }
+        return try Keyring(kekFile: file, suite: suite)
+    }
+
+    /// The erase log kept beside the KEK file (re-applied after a restore).
+    public var eraseLogFile: String? { self.kekFile.map { $0 + ".erased" } }
 
     /// Secrets connectors may name as their `shared_key` in `connectors/routes.json`.
     public var connectorKeys: [String: String] {

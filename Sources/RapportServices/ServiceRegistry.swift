@@ -22,6 +22,8 @@ public struct ServiceRegistry: Sendable {
     public let profileCache: ProfileCache
     /// Registered sources and their keys, likewise shared.
     public let sourcePolicy: SourcePolicyCache
+    /// The KEKs and cached data keys (`nil`: encryption off).
+    public let keyring: Keyring?
 
     public init(settings: RapportSettings, topology: Topology, logger: Logger) throws {
         self.settings = settings
@@ -30,6 +32,7 @@ public struct ServiceRegistry: Sendable {
         self.logger = logger
         self.profileCache = ProfileCache(capacityBytes: settings.profileCacheMB << 20)
         self.sourcePolicy = SourcePolicyCache(verifier: SignatureVerifier(window: TimeInterval(settings.signatureWindowSeconds)))
+        self.keyring = try settings.keyring()
     }
 
     private var maxBackoff: Duration { .milliseconds(self.settings.maxBackoffMilliseconds) }
@@ -93,7 +96,7 @@ public struct ServiceRegistry: Sendable {
         let channel = String(queue.split(separator: ".").last ?? "")
         let handler = IngestHandler(configuration: .init(channel: channel, fuzzy: self.settings.matching != "exact"),
                                     decoder: decoder, profileCache: self.profileCache, sources: self.sourcePolicy, counters: counters,
-                                    logger: self.logger)
+                                    keyring: self.keyring, logger: self.logger)
         return QueueConsumer(configuration: .init(
             queue: queue, connections: self.connections, topology: self.topology, prefetch: self.settings.prefetch,
             batchSize: self.settings.batchSize, batchWait: .milliseconds(self.settings.batchWaitMilliseconds),

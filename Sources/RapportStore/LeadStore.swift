@@ -27,6 +27,9 @@ public struct LeadStore: Sendable {
     public var maxConflictRetries = 8
     /// False: exact keys only (see ``LeadPlanner/fuzzy``); no blocking keys, no profiles, no lock.
     public var fuzzy = true
+    /// When set, each ledger row's personal fields are sealed under its lead's data key
+    /// (``LedgerSeal``); `nil` writes them in plaintext (encryption off).
+    public var keyring: Keyring?
 
     /// How a fuzzy batch's commit went.
     public struct CommitStats: Sendable, Equatable {
@@ -270,19 +273,25 @@ public struct LeadStore: Sendable {
             if l.touchCount > 1 { merged.append(l.id) }
         }
         if !merged.isEmpty {
-            for row in try self.connection.query(
+            let rows = try self.connection.query(
                 """
-                select lead_id, name, phone, email, company, address, birth_date, national_id from (
+                select lead_id, name, phone, email, company, address, birth_date, national_id, source, message_id,
+                       sealed, sealed_key from (
                     select lead_id, name, phone, email, company, address, fields->>'birth_date' as birth_date,
-                           fields->>'national_id' as national_id,
+                           fields->>'national_id' as national_id, source, message_id, sealed, sealed_key,
                            row_number() over (partition by lead_id order by received_at desc) as n
                     from inbound_ledger where lead_id = any($1::uuid[])) t
                 where n <= $2 order by n desc
-                """, [merged.map { $0.uuidString.lowercased() }, Self.touchesPerCandidate]) {
+                """, [merged.map { $0.uuidString.lowercased() }, Self.touchesPerCandidate])
+            let opened = try LedgerSeal.open(rows, keyring: self.keyring, db: self.connection)
+            for (i, row) in rows.enumerated() {
                 let id: UUID = try row.decode("lead_id")
+                let o = opened[i]
+                func value(_ k: String) -> String? { o.map { $0[k]?.stringValue } ?? row[k] }
+                func field(_ k: String) -> String? { o.map { $0["fields"]?.objectValue?[k]?.stringValue } ?? row[k] }
                 out[id]?.recent.append(MatchProfile(PersonRecord(
-                    id: id.uuidString, name: row["name"], phone: row["phone"], email: row["email"], company: row["company"],
-                    address: row["address"], birthDate: row["birth_date"], nationalID: row["national_id"])))
+                    id: id.uuidString, name: value("name"), phone: value("phone"), email: value("email"), company: row["company"],
+                    address: value("address"), birthDate: field("birth_date"), nationalID: field("national_id"))))
             }
         }
         if let cache = self.profileCache {
@@ -402,6 +411,7 @@ public struct LeadStore: Sendable {
         var heldRows: [(lead: String, rep: String, reason: String)] = []
         let accepted = plan.decisions.filter { $0.outcome != .duplicateMessage }
             .sorted { ($0.submission.source, $0.submission.messageID) < ($1.submission.source, $1.submission.messageID) }
+        let dataKeys = try self.keyring?.dataKeys(Set(accepted.map { $0.leadID! }), create: true, db: db)
         for d in accepted {
             let s = d.submission
             let leadID = text(d.leadID!)
@@ -412,14 +422,22 @@ public struct LeadStore: Sendable {
             ledger.field("outcome", d.outcome.rawValue)
             ledger.field("lead_id", leadID)
             ledger.field("customer_id", d.customer.map { text($0.id) })
-            ledger.field("name", s.name)
-            ledger.field("phone", s.phone)
-            ledger.field("email", s.email)
             ledger.field("company", s.company)
-            ledger.field("address", s.address)
-            ledger.field("message", s.message)
+            if let keyring = self.keyring, let key = dataKeys?[d.leadID!] {
+                let sealed = keyring.seal(LedgerSeal.payload(of: s), key: key, table: LedgerSeal.table, column: LedgerSeal.column,
+                                          row: LedgerSeal.row(source: s.source, messageID: s.messageID), keyID: d.leadID!)
+                ledger.field("sealed", Hex.encode(sealed))
+                ledger.field("sealed_key", leadID)
+                ledger.field("fields", json: .object(LedgerSeal.readableFields(of: s)))
+            } else {
+                ledger.field("name", s.name)
+                ledger.field("phone", s.phone)
+                ledger.field("email", s.email)
+                ledger.field("address", s.address)
+                ledger.field("message", s.message)
+                ledger.field("fields", json: .object(s.fields))
+            }
             ledger.field("utm", json: .object(s.utm))
-            ledger.field("fields", json: .object(s.fields))
             ledger.field("submitted_at", s.submittedAt.map(ISO8601.string))
             ledger.field("score", d.score.map { String(format: "%.2f", $0) })
             let reasons = JSONValue.array(d.reasons.map { .string($0.description) })
@@ -482,15 +500,17 @@ public struct LeadStore: Sendable {
             """
             insert into inbound_ledger (source, message_id, channel, outcome, lead_id, customer_id, name, phone,
                                         email, company, address, message, utm, fields, submitted_at, score, reasons,
-                                        body_sha256, exchange, routing_key, content_type, key_id, signature, signed_at_ms)
+                                        body_sha256, exchange, routing_key, content_type, key_id, signature, signed_at_ms,
+                                        sealed, sealed_key)
             select source, message_id, channel, outcome, lead_id, customer_id, name, phone, email, company,
                    address, message, utm, fields, submitted_at, score, reasons,
-                   body_sha256, exchange, routing_key, content_type, key_id, signature, signed_at_ms
+                   body_sha256, exchange, routing_key, content_type, key_id, signature, signed_at_ms,
+                   decode(sealed, 'hex'), sealed_key
             from jsonb_to_recordset($1::jsonb) as x(source text, message_id text, channel text, outcome text,
                  lead_id uuid, customer_id uuid, name text, phone text, email text, company text, address text,
                  message text, utm jsonb, fields jsonb, submitted_at timestamptz, score float8, reasons jsonb,
                  body_sha256 text, exchange text, routing_key text, content_type text, key_id text, signature text,
-                 signed_at_ms bigint)
+                 signed_at_ms bigint, sealed text, sealed_key uuid)
             on conflict (source, message_id) do nothing
             returning 1
             """, [ledger.finish()])

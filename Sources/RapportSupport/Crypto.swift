@@ -7,11 +7,7 @@ import CLibCrypto
 /// SHA-256, for content fingerprints, idempotency keys and signed-message body digests.
 public enum SHA256 {
     /// The 32-byte digest of `bytes`.
-    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
-        var h = Hasher()
-        h.update(bytes)
-        return h.finalize()
-    }
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] { Digest.sha256.hash(bytes) }
 
     /// The digest as 64 lowercase hex digits (this hashes its input; it does not hex-encode it).
     public static func hex(_ bytes: [UInt8]) -> String { Hex.encode(Self.hash(bytes)) }
@@ -59,17 +55,7 @@ public enum SHA256 {
 
 /// HMAC-SHA256, for webhook signatures (e.g. Facebook's `X-Hub-Signature-256`).
 public enum HMACSHA256 {
-    public static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let ok = key.withUnsafeBytes { k in
-            message.withUnsafeBytes { m in
-                HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, &out, &length)
-            }
-        }
-        precondition(ok != nil, "HMAC(sha256) failed")
-        return Array(out.prefix(Int(length)))
-    }
+    public static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] { Digest.sha256.hmac(key: key, message: message) }
 
     /// Compares two MACs in constant time (`CRYPTO_memcmp`), so a forger learns nothing from timing.
     public static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
@@ -178,14 +164,15 @@ public enum Ed25519 {
         }
     }
 
-    /// An `EVP_PKEY` freed with its last owner.
-    /// - Important: `@unchecked Sendable`: libcrypto allows one key in several threads' verifications at
-    ///   once (each has its own `EVP_MD_CTX`), and the key is never changed after it is made.
-    final class ParsedKey: @unchecked Sendable {
-        let key: OpaquePointer
-        init(_ key: OpaquePointer) { self.key = key }
-        deinit { EVP_PKEY_free(self.key) }
-    }
+}
+
+/// An `EVP_PKEY` freed with its last owner.
+/// - Important: `@unchecked Sendable`: libcrypto allows one key in several threads' signatures and
+///   verifications at once (each has its own `EVP_MD_CTX`), and the key is never changed after it is made.
+final class ParsedKey: @unchecked Sendable {
+    let key: OpaquePointer
+    init(_ key: OpaquePointer) { self.key = key }
+    deinit { EVP_PKEY_free(self.key) }
 }
 
 /// A key or input the cryptography wrapper refuses.

@@ -49,6 +49,11 @@ public final class TestEnvironment: @unchecked Sendable {
         s.prefetch = batchSize * 2
         s.batchWaitMilliseconds = 20
         s.maxBackoffMilliseconds = 500
+        // Encryption is on, as in production: a KEK of this environment's own, made here.
+        let keys = FileManager.default.temporaryDirectory.appendingPathComponent("rapport-test-keys")
+        try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        s.kekFile = keys.appendingPathComponent("\(self.name).kek").path
+        try KeyEncryptionKey.save([KeyEncryptionKey.generate(suite: .aes256gcm)], path: s.kekFile!)
         self.settings = s
         self.topology = try TopologyApplier.load(path: s.topologyPath)
 
@@ -61,6 +66,7 @@ public final class TestEnvironment: @unchecked Sendable {
         let db = try self.db()
         defer { db.close() }
         try Schema.migrate(db)
+        try Keyring(kekFile: s.kekFile!).attach(db: db)
         // The tests' broker login sends commands as an admin (production has rapport-admin for that).
         try Principals(db: db).upsert(.init(name: try self.settings.amqpConfiguration(name: "x").username, role: .admin))
         let conn = try self.amqp()
@@ -70,6 +76,7 @@ public final class TestEnvironment: @unchecked Sendable {
 
     /// Drops the vhost and the database.
     public func tearDown() {
+        for f in [self.settings.kekFile, self.settings.eraseLogFile].compactMap({ $0 }) { try? FileManager.default.removeItem(atPath: f) }
         _ = try? self.management("DELETE", "/api/vhosts/\(self.name)")
         if let admin = try? PGConnection(self.adminURL) {
             _ = try? admin.execute("drop database if exists \(self.name) with (force)")

@@ -25,6 +25,7 @@ public final class WorkerProcess: @unchecked Sendable {
         var e = ProcessInfo.processInfo.environment
         e["RAPPORT_AMQP_URL"] = env.settings.amqpURL
         e["RAPPORT_PG_URL"] = env.settings.postgresURL
+        e["RAPPORT_KEK_FILE"] = env.settings.kekFile
         e["RAPPORT_TOPOLOGY"] = env.settings.topologyPath
         e["RAPPORT_CONNECTORS"] = env.settings.connectorsPath
         e["RAPPORT_BATCH_SIZE"] = String(env.settings.batchSize)

@@ -4,6 +4,8 @@ import Logging
 import RapportAdmin
 import RapportMonitor
 import RapportPostgres
+import RapportStore
+import RapportSupport
 import RapportRuntime
 import RapportServices
 import ServiceLifecycle
@@ -45,23 +47,36 @@ struct Run: AsyncParsableCommand {
                                         registry: MetricsServer.bootstrap(), logger: logger)
             services.append(.init(service: ThreadedService(name: "metrics", worker: metrics)))
         }
-        let gate = StartGate(open: !self.migrate)
-        if self.migrate {
+        // Start-up before any service: migrate (when asked), then check the KEK file against the database.
+        let keyring = registry.keyring, migrate = self.migrate
+        let gate = StartGate(open: !migrate && keyring == nil)
+        if migrate || keyring != nil {
             // Like `rapport migrate`: with changes to make, a backup first. Waits for the database.
             let backupDirectory = URL(fileURLWithPath: settings.backupDirectory), postgresURL = settings.postgresURL
-            let supervisor = Supervisor(name: "migrate", logger: logger, connections: registry.connections,
+            let supervisor = Supervisor(name: "startup", logger: logger, connections: registry.connections,
                                         maxBackoff: .milliseconds(settings.maxBackoffMilliseconds))
-            let startup = ThreadedService(name: "migrate") { _, stop in
+            let startup = ThreadedService(name: "startup") { _, stop in
                 try supervisor.run(stop: stop, retryIf: ServerFault.isTransient) { _ in
-                    let (backup, applied) = try Backup.migrateSafely(postgresURL, plan: .takeInto(backupDirectory))
-                    if !applied.isEmpty {
-                        logger.info("migrated", metadata: ["versions": "\(applied.map(\.version))", "backup": "\(backup?.path ?? "-")"])
+                    if migrate {
+                        let (backup, applied) = try Backup.migrateSafely(postgresURL, plan: .takeInto(backupDirectory))
+                        if !applied.isEmpty {
+                            logger.info("migrated", metadata: ["versions": "\(applied.map(\.version))", "backup": "\(backup?.path ?? "-")"])
+                        }
+                    }
+                    if let keyring {
+                        // A wrong or missing KEK ends the process here, before any service writes.
+                        let db = try PGConnection(postgresURL)
+                        defer { db.close() }
+                        try keyring.attach(db: db)
+                        logger.info("encryption on", metadata: ["suite": "\(keyring.suite.name)", "keks": "\(keyring.keks.keys.sorted())"])
                     }
                     gate.open()
                     stop.set()
                 }
             }
             services.append(.init(service: startup, successTerminationBehavior: .ignore))
+        } else {
+            logger.warning("encryption off: personal fields are written in plaintext")
         }
         for s in try registry.services(only: wanted, gate: gate) { services.append(.init(service: s)) }
         var config = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
