@@ -11,7 +11,13 @@ import RapportPostgres
 public struct DeadLetterAdmin: Sendable {
     public let db: PGConnection
 
-    public init(db: PGConnection) { self.db = db }
+    /// Opens sealed bodies (`nil`: they cannot be shown or replayed).
+    public let keyring: Keyring?
+
+    public init(db: PGConnection, keyring: Keyring? = nil) {
+        self.db = db
+        self.keyring = keyring
+    }
 
     /// Which dead letters an operation covers.
     public struct Selection: Sendable {
@@ -57,7 +63,8 @@ public struct DeadLetterAdmin: Sendable {
         public var failedAt: Date?
         public var headers: JSONValue
         public var properties: JSONValue
-        public var body: [UInt8]
+        /// The body as received; `nil` when it is sealed and its key is gone (or no keyring was given).
+        public var body: [UInt8]?
         public var history: [(at: Date, action: String, actor: String, detail: String?)]
     }
 
@@ -96,7 +103,7 @@ public struct DeadLetterAdmin: Sendable {
         guard let row = try self.db.query(
             """
             select \(Self.columns), original_exchange, failed_at, headers::text as headers,
-                   properties::text as properties, body from dead_letters where id = $1
+                   properties::text as properties, body, body_key, dedupe_key from dead_letters where id = $1
             """, [id]).first else { return nil }
         let history = try self.db.query(
             "select at, action, actor, detail from dead_letter_audit where dead_letter_id = $1 order by id", [id])
@@ -106,7 +113,9 @@ public struct DeadLetterAdmin: Sendable {
                       failedAt: try row.decodeIfPresent("failed_at"),
                       headers: (try? JSONValue.parse(Array((row["headers"] ?? "{}").utf8))) ?? .object([:]),
                       properties: (try? JSONValue.parse(Array((row["properties"] ?? "{}").utf8))) ?? .object([:]),
-                      body: try row.decode("body"), history: history)
+                      body: try DeadLetterArchive.body(stored: row.decode("body"), keyID: row.decodeIfPresent("body_key"),
+                                                       dedupeKey: row.decode("dedupe_key"), keyring: self.keyring, db: self.db),
+                      history: history)
     }
 
     public struct ReplayReport: Sendable {
@@ -138,6 +147,10 @@ public struct DeadLetterAdmin: Sendable {
                     report.failed.append((t.id, "no original exchange or routing key recorded"))
                     continue
                 }
+                guard let body = d.body else {
+                    report.failed.append((t.id, "its body is sealed and no key opens it (no KEK file given, or erased)"))
+                    continue
+                }
                 var p = AMQPProperties()
                 let props = d.properties.objectValue ?? [:]
                 p.contentType = props["content_type"]?.stringValue
@@ -156,7 +169,7 @@ public struct DeadLetterAdmin: Sendable {
                 }
                 headers[DeadLetterHeader.replayedFrom] = .string(String(t.id))
                 p.headers = headers
-                try publisher.publish(exchange: exchange, routingKey: rk, body: d.body, properties: p, mandatory: true)
+                try publisher.publish(exchange: exchange, routingKey: rk, body: body, properties: p, mandatory: true)
                 sent.append((t.id, p.messageID))
             }
             let result = try publisher.waitForConfirms(timeout: .seconds(60))

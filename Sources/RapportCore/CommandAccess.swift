@@ -67,6 +67,7 @@ public enum CommandAccess {
         "kb.write": .anyone, "kb.get": .anyone, "kb.feedback": .anyone, "kb.relate": .anyone,
         "customer.search": .anyone, "lead.search": .anyone, "prospect.search": .anyone, "kb.search": .anyone,
         "identity.merge": .managers, "identity.unmerge": .managers, "identity.review": .managers,
+        "identity.erase": .admins,
     ]
 
     /// The owner of a subject record and that owner's team, as the store found them (`rep` nil: unowned).

@@ -11,9 +11,11 @@ public enum IdentityCommand: Sendable, Hashable {
     case unmerge(mergeID: Int64)
     /// `merge` true merges the candidate pair (the older lead wins); false dismisses it.
     case review(candidateID: Int64, merge: Bool)
+    /// Erase a lead (`customer` false) or a customer with its leads, for good (admins only).
+    case erase(subject: UUID, customer: Bool)
 
     /// The routing keys this command set is bound on.
-    public static let routingKeys = ["identity.merge", "identity.unmerge", "identity.review"]
+    public static let routingKeys = ["identity.merge", "identity.unmerge", "identity.review", "identity.erase"]
 
     /// The command's name as stored in history (`merge`, `unmerge`, `review`).
     public var name: String {
@@ -21,6 +23,7 @@ public enum IdentityCommand: Sendable, Hashable {
         case .merge: "merge"
         case .unmerge: "unmerge"
         case .review: "review"
+        case .erase: "erase"
         }
     }
 

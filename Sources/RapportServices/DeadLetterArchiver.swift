@@ -13,11 +13,16 @@ import RapportStore
 /// capped. A redelivered dead letter is stored once (its dedupe key).
 public struct DeadLetterArchiver: DeliveryHandler {
     let logger: Logger
+    /// Seals each body under a data key of its own (`nil`: stored as received).
+    let keyring: Keyring?
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger, keyring: Keyring? = nil) {
+        self.logger = logger
+        self.keyring = keyring
+    }
 
     public func handle(_ batch: [AMQPDelivery], database db: PGConnection) throws -> DeliveryOutcome {
-        try db.transaction { try DeadLetterArchive.store(batch.map(DeadLetters.archiveRow), on: db) }
+        try db.transaction { try DeadLetterArchive.store(batch.map(DeadLetters.archiveRow), on: db, keyring: self.keyring) }
         self.logger.info("archived dead letters", metadata: ["count": "\(batch.count)"])
         return DeliveryOutcome()
     }

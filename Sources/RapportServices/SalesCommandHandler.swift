@@ -10,15 +10,17 @@ import RapportPostgres
 /// `lead.assign`). Each message id is applied once; a redelivered command gets its first reply again.
 /// Refusals by the rules (a limit reached, a lead not owned) are answers, not dead letters.
 public struct SalesCommandHandler: CommandHandler {
-    public init() {}
+    /// Opens sealed messages in the customer view.
+    let keyring: Keyring?
+    public init(keyring: Keyring? = nil) { self.keyring = keyring }
 
     public func handle(_ e: InboundEnvelope, db: PGConnection) throws -> CommandOutcome {
         try self.applyOnce(e, db: db, parse: SalesCommand.parse, name: \.name) { command, actor in
-            try Self.execute(command, actor: actor, db: db)
+            try Self.execute(command, actor: actor, db: db, keyring: self.keyring)
         }
     }
 
-    static func execute(_ command: SalesCommand, actor: String, db: PGConnection) throws -> JSONValue {
+    static func execute(_ command: SalesCommand, actor: String, db: PGConnection, keyring: Keyring? = nil) throws -> JSONValue {
         let pool = LeadPool(db: db)
         func ids(_ u: [UUID]) -> JSONValue { .array(u.map { .string($0.uuidString.lowercased()) }) }
         switch command {
@@ -61,7 +63,7 @@ public struct SalesCommandHandler: CommandHandler {
             return .object(["customer_ids": ids(r.leads), "count": .number(Double(r.leads.count)),
                             "limited_by": r.limitedBy.map { .string($0) } ?? .null])
         case .showCustomer(let id):
-            guard let view = try CustomerView.show(id, db: db) else { throw SalesError(.notFound, "no customer \(id.uuidString.lowercased())") }
+            guard let view = try CustomerView.show(id, db: db, keyring: keyring) else { throw SalesError(.notFound, "no customer \(id.uuidString.lowercased())") }
             return view
         case .createOpportunity(let customer, let name, let owner, let stage, let amount, let currency, let close):
             let id = try Pipeline(db: db).createOpportunity(customer: customer, name: name, owner: owner, stage: stage, amount: amount,

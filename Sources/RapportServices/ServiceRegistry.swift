@@ -60,8 +60,8 @@ public struct ServiceRegistry: Sendable {
         if only.contains("monitor") { add("monitor", self.periodic("monitor", self.monitor())) }
         if only.contains("archiver") { add("archiver", self.archiver()) }
         if only.contains("commands") {
-            add("commands-identity", self.commands(queue: "rapport.commands.identity", handler: IdentityCommandHandler()))
-            add("commands-sales", self.commands(queue: "rapport.commands.sales", handler: SalesCommandHandler()))
+            add("commands-identity", self.commands(queue: "rapport.commands.identity", handler: IdentityCommandHandler(eraseLog: self.settings.eraseLogFile)))
+            add("commands-sales", self.commands(queue: "rapport.commands.sales", handler: SalesCommandHandler(keyring: self.keyring)))
             add("commands-records", self.commands(queue: "rapport.commands.records", handler: RecordCommandHandler()))
         }
         if only.contains("ingest") {
@@ -117,7 +117,7 @@ public struct ServiceRegistry: Sendable {
         QueueConsumer(configuration: .init(queue: "rapport.dead", connections: self.connections, topology: self.topology,
                                            prefetch: batchSize * 2, batchSize: batchSize, batchWait: .milliseconds(10),
                                            maxBackoff: self.maxBackoff, connectionName: "rapport-dlq-archiver"),
-                      handler: DeadLetterArchiver(logger: self.logger), logger: self.logger)
+                      handler: DeadLetterArchiver(logger: self.logger, keyring: self.keyring), logger: self.logger)
     }
 
     /// The health monitor with the standard checks.

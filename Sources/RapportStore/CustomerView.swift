@@ -32,7 +32,7 @@ public enum CustomerView {
             'touches', coalesce((select jsonb_agg(jsonb_build_object(
                     'source', g.source, 'message_id', g.message_id, 'channel', g.channel, 'outcome', g.outcome,
                     'lead_id', g.lead_id, 'received_at', g.received_at, 'message', g.message, 'utm', g.utm,
-                    'score', g.score) order by g.received_at)
+                    'score', g.score, 'sealed', encode(g.sealed, 'hex'), 'sealed_key', g.sealed_key) order by g.received_at)
                 from inbound_ledger g where g.lead_id in (select id from l)), '[]'),
             'ownership', coalesce((select jsonb_agg(jsonb_build_object(
                     'action', o.action, 'rep_id', o.rep_id, 'pool_id', o.pool_id, 'actor', o.actor, 'reason', o.reason, 'at', o.at)
@@ -70,8 +70,27 @@ public enum CustomerView {
         """
 
     /// The view as JSON; `nil` when there is no such customer.
-    public static func show(_ customer: UUID, db: PGConnection) throws -> JSONValue? {
+    /// Sealed touches are opened with `keyring`; without it (or once erased) their message stays empty.
+    public static func show(_ customer: UUID, db: PGConnection, keyring: Keyring? = nil) throws -> JSONValue? {
         guard let text = try db.query(Self.sql, [customer.uuidString.lowercased()]).first?["view"] else { return nil }
-        return try JSONValue.parse(Array(text.utf8))
+        guard case .object(var view) = try JSONValue.parse(Array(text.utf8)) else { return nil }
+        if let touches = view["touches"]?.arrayValue {
+            var ids = Set<UUID>()
+            for t in touches { if let k = t.objectValue?["sealed_key"]?.stringValue.flatMap(UUID.init(uuidString:)) { ids.insert(k) } }
+            let keys = try keyring.map { try $0.dataKeys(ids, create: false, db: db) } ?? [:]
+            view["touches"] = .array(try touches.map { t in
+                guard case .object(var o) = t else { return t }
+                let sealed = o.removeValue(forKey: "sealed")?.stringValue.flatMap(Hex.decode)
+                let keyID = o.removeValue(forKey: "sealed_key")?.stringValue.flatMap(UUID.init(uuidString:))
+                if let sealed, let keyID, let keyring, let key = keys[keyID],
+                   let source = o["source"]?.stringValue, let message = o["message_id"]?.stringValue {
+                    let plain = try keyring.open(sealed, key: key, table: LedgerSeal.table, column: LedgerSeal.column,
+                                                 row: LedgerSeal.row(source: source, messageID: message), keyID: keyID)
+                    o["message"] = try JSONValue.parse(plain).objectValue?["message"] ?? .null
+                }
+                return .object(o)
+            })
+        }
+        return .object(view)
     }
 }

@@ -20,6 +20,9 @@ public struct IdentityCommands: Sendable {
             return "merge \(id) undone"
         case .review(let candidateID, let merge):
             return try self.review(candidateID, merge: merge, actor: actor)
+        case .erase(let subject, let customer):
+            let r = try Erasure(db: self.db).erase(customer ? .customer : .lead, subject, actor: actor, vacuum: false)
+            return "erase \(r.eraseID.uuidString.lowercased()): \(r.leads.count) leads, \(r.keysDestroyed) data keys destroyed"
         }
     }
 

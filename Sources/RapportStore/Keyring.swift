@@ -10,30 +10,44 @@ import RapportPostgres
 /// Every ciphertext is bound to its table, column, row and key id (the associated data), so a value
 /// copied to another row does not open.
 public final class Keyring: Sendable {
-    /// The file's keys by id (during a rotation, the old one and the new one).
-    public let keks: [String: KeyEncryptionKey]
+    /// The file's keys by id (during a rotation, the old one and the new one); the file is read again when
+    /// the database names a KEK it does not hold (a rotation started by `rapport keys rotate`).
+    private let loaded: Mutex<[String: KeyEncryptionKey]>
+    private let file: String?
+    public var keks: [String: KeyEncryptionKey] { self.loaded.withLock { $0 } }
     /// The suite new data is sealed with (`cipher_suite`); what is already sealed names its own.
     public let suite: CipherSuite
     /// The database's current KEK, which wraps new data keys; re-read every few seconds so a rotation
     /// reaches running workers.
     private let current: Mutex<(kek: KeyEncryptionKey, readAt: TimeInterval)?> = Mutex(nil)
-    /// Unwrapped data keys, so a busy lead is not unwrapped per message. Bounded; cleared when full.
+    /// Unwrapped data keys for writing, so a busy lead's key is not read per batch. Bounded; cleared when full.
     private let cache: Mutex<[UUID: [UInt8]]> = Mutex([:])
     static let cacheLimit = 50_000
-    static let currentTTL: TimeInterval = 5
+    public static let currentTTL: TimeInterval = 5
 
-    public init(keks: [KeyEncryptionKey], suite: CipherSuite = .aes256gcm) {
-        self.keks = Dictionary(keks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    public init(keks: [KeyEncryptionKey], suite: CipherSuite = .aes256gcm, file: String? = nil) {
+        self.loaded = Mutex(Dictionary(keks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }))
         self.suite = suite
         self.order = keks.map(\.id)
+        self.file = file
     }
 
     private let order: [String]
 
     /// The keyring from a KEK file (see ``KeyEncryptionKey/load(path:)``).
     public convenience init(kekFile: String, suite: CipherSuite = .aes256gcm) throws(KeyringError) {
-        do { self.init(keks: try KeyEncryptionKey.load(path: kekFile), suite: suite) } catch {
+        do { self.init(keks: try KeyEncryptionKey.load(path: kekFile), suite: suite, file: kekFile) } catch {
             throw KeyringError(.kekMissing, error.description)
+        }
+    }
+
+    /// The KEK `id`, reading the file again once if it is not known yet.
+    public func kek(_ id: String) -> KeyEncryptionKey? {
+        if let k = self.loaded.withLock({ $0[id] }) { return k }
+        guard let file = self.file, let keys = try? KeyEncryptionKey.load(path: file) else { return nil }
+        return self.loaded.withLock { loaded in
+            for k in keys where loaded[k.id] == nil { loaded[k.id] = k }
+            return loaded[id]
         }
     }
 
@@ -49,7 +63,7 @@ public final class Keyring: Sendable {
                 from key_encryption_keys k where k.retired_at is null
                 """)
             if known.isEmpty {
-                let first = self.keks[self.order[0]]!
+                let first = self.kek(self.order[0])!
                 try db.query("insert into key_encryption_keys (id, suite, check_mac, current) values ($1, $2, $3, true)",
                              [first.id, first.suite.name, Data(first.check)])
                 return
@@ -57,7 +71,7 @@ public final class Keyring: Sendable {
             for row in known {
                 let id: String = try row.decode("id")
                 let inUse = try row.decode("current", as: Bool.self) || row.decode("used", as: Bool.self)
-                guard let kek = self.keks[id] else {
+                guard let kek = self.kek(id) else {
                     if inUse { throw KeyringError(.kekMissing, "the database's key-encryption key \(id) is not in the KEK file; nothing was written") }
                     continue
                 }
@@ -75,7 +89,7 @@ public final class Keyring: Sendable {
         guard let id: String = try db.query("select id from key_encryption_keys where current").first?.decode("id") else {
             throw KeyringError(.kekMissing, "the database has no current key-encryption key (run the worker or `rapport keys init` once)")
         }
-        guard let kek = self.keks[id] else {
+        guard let kek = self.kek(id) else {
             throw KeyringError(.kekMissing, "the database's current key-encryption key \(id) is not in the KEK file")
         }
         self.current.withLock { $0 = (kek, now) }
@@ -88,8 +102,14 @@ public final class Keyring: Sendable {
     public func dataKeys(_ ids: some Collection<UUID>, create: Bool, db: PGConnection) throws -> [UUID: [UInt8]] {
         var out: [UUID: [UInt8]] = [:]
         var missing: [UUID] = []
-        self.cache.withLock { cache in
-            for id in ids { if let k = cache[id] { out[id] = k } else { missing.append(id) } }
+        // Reads always ask the database, so a key erased by another process is gone here too; writes may
+        // use the cache (what they seal under an erased key nobody can read).
+        if create {
+            self.cache.withLock { cache in
+                for id in ids { if let k = cache[id] { out[id] = k } else { missing.append(id) } }
+            }
+        } else {
+            missing = Array(ids)
         }
         guard !missing.isEmpty else { return out }
         let text = missing.map { $0.uuidString.lowercased() }
@@ -122,16 +142,16 @@ public final class Keyring: Sendable {
                 }
             }
         }
-        self.cache.withLock { cache in
+        if create { self.cache.withLock { cache in
             if cache.count > Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
             for id in missing { if let k = out[id] { cache[id] = k } }
-        }
+        } }
         return out
     }
 
     private func unwrap(row: PGRow, id: UUID) throws -> [UInt8] {
         let kekID: String = try row.decode("kek_id")
-        guard let kek = self.keks[kekID] else {
+        guard let kek = self.kek(kekID) else {
             throw KeyringError(.kekMissing, "data key \(id) is wrapped by \(kekID), which is not in the KEK file")
         }
         do { return try kek.unwrap(Array(row.decode("wrapped", as: Data.self)), keyID: id) } catch {

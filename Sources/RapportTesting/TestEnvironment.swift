@@ -22,6 +22,8 @@ public final class TestEnvironment: @unchecked Sendable {
     public let name: String
     public let settings: RapportSettings
     public let topology: Topology
+    /// The keyring of this environment's KEK file (the one `rapport run` here would load).
+    public let keyring: Keyring
     private let adminURL: String
     private let mgmt: (base: String, user: String, password: String)
 
@@ -55,6 +57,7 @@ public final class TestEnvironment: @unchecked Sendable {
         s.kekFile = keys.appendingPathComponent("\(self.name).kek").path
         try KeyEncryptionKey.save([KeyEncryptionKey.generate(suite: .aes256gcm)], path: s.kekFile!)
         self.settings = s
+        self.keyring = try Keyring(kekFile: s.kekFile!)
         self.topology = try TopologyApplier.load(path: s.topologyPath)
 
         try self.management("PUT", "/api/vhosts/\(self.name)", body: "{}")
@@ -66,7 +69,7 @@ public final class TestEnvironment: @unchecked Sendable {
         let db = try self.db()
         defer { db.close() }
         try Schema.migrate(db)
-        try Keyring(kekFile: s.kekFile!).attach(db: db)
+        try self.keyring.attach(db: db)
         // The tests' broker login sends commands as an admin (production has rapport-admin for that).
         try Principals(db: db).upsert(.init(name: try self.settings.amqpConfiguration(name: "x").username, role: .admin))
         let conn = try self.amqp()
@@ -189,8 +192,8 @@ public final class TestEnvironment: @unchecked Sendable {
             { relay.run(index: 0, stop: $0) },
         ]
         if commands {
-            let identity = registry.commands(queue: "rapport.commands.identity", handler: IdentityCommandHandler())
-            let sales = registry.commands(queue: "rapport.commands.sales", handler: SalesCommandHandler())
+            let identity = registry.commands(queue: "rapport.commands.identity", handler: IdentityCommandHandler(eraseLog: self.settings.eraseLogFile))
+            let sales = registry.commands(queue: "rapport.commands.sales", handler: SalesCommandHandler(keyring: registry.keyring))
             loops.append { identity.run(index: 0, stop: $0) }
             loops.append { sales.run(index: 0, stop: $0) }
             let records = registry.commands(queue: "rapport.commands.records", handler: RecordCommandHandler())

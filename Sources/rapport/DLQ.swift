@@ -57,9 +57,10 @@ struct DLQ: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var id: Int64
         func run() throws {
-            let db = try PGConnection(try self.global.settings().postgresURL)
+            let settings = try self.global.settings()
+            let db = try PGConnection(settings.postgresURL)
             defer { db.close() }
-            guard let d = try DeadLetterAdmin(db: db).show(self.id) else { throw CLIError("no dead letter with id \(self.id)") }
+            guard let d = try DeadLetterAdmin(db: db, keyring: try settings.keyring()).show(self.id) else { throw CLIError("no dead letter with id \(self.id)") }
             let s = d.summary
             print("id:           \(s.id)")
             print("status:       \(s.status)")
@@ -73,9 +74,13 @@ struct DLQ: ParsableCommand {
             if let r = s.replayedFrom { print("replayed from: \(r)") }
             print("properties:   \(d.properties.jsonString)")
             print("headers:      \(d.headers.jsonString)")
-            let text = String(decoding: d.body, as: UTF8.self)
-            print("body (\(d.body.count) bytes):")
-            print(text.count > 4000 ? String(text.prefix(4000)) + "…" : text)
+            if let body = d.body {
+                let text = String(decoding: body, as: UTF8.self)
+                print("body (\(body.count) bytes):")
+                print(text.count > 4000 ? String(text.prefix(4000)) + "…" : text)
+            } else {
+                print("body:         sealed, and no key opens it (no KEK file, or the data key was erased)")
+            }
             print("history:")
             if d.history.isEmpty { print("  (none)") }
             for h in d.history { print("  \(h.at.formatted(.iso8601)) \(h.action) by \(h.actor)\(h.detail.map { ": " + $0 } ?? "")") }
@@ -101,7 +106,7 @@ struct DLQ: ParsableCommand {
             let conn = try AMQPConnection(configuration: settings.amqpConfiguration(name: "rapport-dlq-replay"))
             defer { conn.close() }
             let progress = Progress(label: "replaying")
-            let report = try DeadLetterAdmin(db: db).replay(
+            let report = try DeadLetterAdmin(db: db, keyring: try settings.keyring()).replay(
                 sel, publisher: conn, actor: ProcessInfo.processInfo.environment["USER"] ?? "cli", dryRun: self.dryRun,
                 progress: { progress.update($0, $1) })
             if self.dryRun {

@@ -67,6 +67,13 @@ struct Restore: ParsableCommand {
         }
         FileHandle.standardError.write("restoring…\n".data(using: .utf8)!)
         let differ = try Backup.restore(URL(fileURLWithPath: self.file), into: self.into)
+        // Erases made since the backup was taken are made again before anyone reads the restored copy.
+        if let log = try self.global.settings().eraseLogFile, FileManager.default.fileExists(atPath: log) {
+            let db = try PGConnection(self.into)
+            defer { db.close() }
+            let n = try EraseLog.reapply(path: log, db: db)
+            print("erase log \(log): \(n) erases re-applied")
+        }
         if differ.isEmpty {
             print("restored; every table's row count matches the backup")
         } else {

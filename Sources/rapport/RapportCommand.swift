@@ -15,7 +15,7 @@ struct RapportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rapport",
         abstract: "Rapport: CRM workers on RabbitMQ and PostgreSQL.",
-        subcommands: [Run.self, TopologyCommand.self, Migrate.self, DLQ.self, Import.self, Ledger.self, SourceCommand.self, PrincipalCommand.self, AuditCommand.self, Merge.self, Unmerge.self, Review.self, Rep.self, Team.self, Pool.self, FollowUp.self, Customer.self, SearchCommand.self, Prospect.self, KB.self, Opportunity.self, HWCheck.self, Alerts.self, BackupCommand.self, Restore.self, Demo.self, Stats.self])
+        subcommands: [Run.self, TopologyCommand.self, Migrate.self, DLQ.self, Import.self, Ledger.self, SourceCommand.self, PrincipalCommand.self, AuditCommand.self, KeysCommand.self, EraseCommand.self, Merge.self, Unmerge.self, Review.self, Rep.self, Team.self, Pool.self, FollowUp.self, Customer.self, SearchCommand.self, Prospect.self, KB.self, Opportunity.self, HWCheck.self, Alerts.self, BackupCommand.self, Restore.self, Demo.self, Stats.self])
 }
 
 /// Options every subcommand shares: where the settings come from.

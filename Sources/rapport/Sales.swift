@@ -15,7 +15,7 @@ extension GlobalOptions {
     func database() throws -> PGConnection { try PGConnection(try self.settings().postgresURL) }
 }
 
-private var cliActor: String { ProcessInfo.processInfo.environment["USER"].map { "cli:" + $0 } ?? "cli" }
+var cliActor: String { ProcessInfo.processInfo.environment["USER"].map { "cli:" + $0 } ?? "cli" }
 
 struct Rep: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create or change a sales rep.")

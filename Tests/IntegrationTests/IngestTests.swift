@@ -267,7 +267,7 @@ struct IngestIntegrationTests {
         tooSmall.stop()
         let db = try env.db()
         defer { db.close() }
-        let admin = DeadLetterAdmin(db: db)
+        let admin = DeadLetterAdmin(db: db, keyring: env.keyring)
         let big = try #require(try admin.list(.init(reason: "body_too_large")).first)
         let bad = try #require(try admin.list(.init(reason: "missing_contact")).first)
         #expect(big.messageID == "t6-big")
@@ -333,11 +333,11 @@ struct IngestIntegrationTests {
         try await env.waitUntil("archived") { try env.count("select count(*)::int8 as n from dead_letters") == 1 }
         let db = try env.db()
         defer { db.close() }
-        let dl = try #require(try DeadLetterAdmin(db: db).list(.init(all: true)).first)
+        let dl = try #require(try DeadLetterAdmin(db: db, keyring: env.keyring).list(.init(all: true)).first)
         #expect(dl.errorCode == RejectionCode.deliveryLimit.rawValue)
         #expect(dl.messageID == "t7-poison")
         #expect(dl.routingKey == "inbound.ads.partner")
-        let detail = try #require(try DeadLetterAdmin(db: db).show(dl.id))
+        let detail = try #require(try DeadLetterAdmin(db: db, keyring: env.keyring).show(dl.id))
         #expect(detail.headers.objectValue?["x-death"] != nil)
         #expect(deliveries == 6)  // x-delivery-limit 5: the sixth delivery was the last
     }

@@ -155,7 +155,7 @@ struct SourceSecurityIntegrationTests {
         #expect(try registry.rotate(Self.source, publicKey: key.publicKey, overlap: 0, now: now) == keyID)
         try await Task.sleep(for: .seconds(6))  // the workers read the registry every 5 s
 
-        let admin = DeadLetterAdmin(db: db)
+        let admin = DeadLetterAdmin(db: db, keyring: env.keyring)
         let letter = try #require(try admin.list(.init(reason: "unknown_key")).first)
         // The test's own login may not set another user's user_id: the broker refuses the replay.
         let guest = try env.amqp(name: "replayer")

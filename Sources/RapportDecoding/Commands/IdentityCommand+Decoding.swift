@@ -33,6 +33,12 @@ extension IdentityCommand {
             case "dismiss"?: return (.review(candidateID: id, merge: false), envelope)
             default: throw InboundRejection(code: .invalidField, reason: "`decision` is \"merge\" or \"dismiss\".", field: "decision")
             }
+        case "identity.erase":
+            switch (f.body["lead_id"], f.body["customer_id"]) {
+            case (_?, nil): return (.erase(subject: try f.uuid("lead_id"), customer: false), envelope)
+            case (nil, _?): return (.erase(subject: try f.uuid("customer_id"), customer: true), envelope)
+            default: throw InboundRejection(code: .invalidField, reason: "Name exactly one of `lead_id` and `customer_id`.", field: "lead_id")
+            }
         default:
             throw InboundRejection(code: .unknownRoutingKey, reason: "No identity command is routed on \(e.routingKey).", field: "routing_key")
         }
