@@ -225,3 +225,16 @@ CONF
     as_root su postgres -c "psql -qtAc \"select 1 from pg_roles where rolname = 'rapport-worker'\"" | grep -q 1 ||
         as_root su postgres -c "psql -qc 'create role \"rapport-worker\" login in role $RAPPORT_PG_ROLE'"
 }
+
+# The key-encryption key file (README: Keys): made once, mode 0600, under the git-ignored .rapport/keys.
+# Workers refuse to start without it (encryption is on by default).
+kek_file() { echo "${RAPPORT_KEK_FILE:-$RAPPORT_ROOT/.rapport/keys/rapport.kek}"; }
+ensure_kek() {
+    local f
+    f=$(kek_file)
+    [ -f "$f" ] && return 0
+    mkdir -p "$(dirname "$f")"
+    chmod 700 "$(dirname "$f")"
+    (umask 077; echo "kek-$(date -u +%Y%m%d)-$(openssl rand -hex 3) ${RAPPORT_CIPHER_SUITE:-aes-256-gcm} $(openssl rand -hex 32)" >"$f")
+    log "created the key-encryption key file $f (0600; keep it off the database's backups)"
+}
