@@ -125,7 +125,7 @@ let package = Package(
             name: "RapportRuntimeTests", dependencies: ["RapportRuntime", "RapportCore", "RapportSupport", "RapportAMQP", "RapportPostgres"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "RapportServicesTests", dependencies: ["RapportServices", "RapportRuntime", "RapportMonitor", "RapportAMQP", "RapportSupport"],
+            name: "RapportServicesTests", dependencies: ["RapportServices", "RapportStore", "RapportRuntime", "RapportMonitor", "RapportAMQP", "RapportSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "RapportMonitorTests", dependencies: ["RapportMonitor", "RapportSupport"], resources: [.copy("Fixtures")],

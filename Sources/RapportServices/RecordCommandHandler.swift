@@ -8,16 +8,18 @@ import RapportPostgres
 /// Customers, searches, custom fields, prospects and the knowledge base by command (``RecordCommand``),
 /// each message id applied once. The CLI calls ``execute(_:actor:db:)`` too, so both paths are one.
 public struct RecordCommandHandler: CommandHandler {
-    public init() {}
+    /// Identity keys are written and read blind under its index (the one ingest uses).
+    let keyring: Keyring?
+    public init(keyring: Keyring?) { self.keyring = keyring }
 
     public func handle(_ e: InboundEnvelope, db: PGConnection) throws -> CommandOutcome {
         try self.applyOnce(e, db: db, parse: RecordCommand.parse, name: \.name) { command, actor in
-            try Self.execute(command, actor: actor, db: db)
+            try Self.execute(command, actor: actor, db: db, keyring: self.keyring)
         }
     }
 
-    public static func execute(_ command: RecordCommand, actor: String, db: PGConnection) throws -> JSONValue {
-        let customers = Customers(db: db)
+    public static func execute(_ command: RecordCommand, actor: String, db: PGConnection, keyring: Keyring?) throws -> JSONValue {
+        let customers = Customers(db: db, keyring: keyring)
         func id(_ u: UUID) -> JSONValue { .string(u.uuidString.lowercased()) }
         func stored(_ u: UUID) throws -> JSONValue {
             guard let s = try customers.get(u) else { throw CustomerError(.notFound, field: "customer_id", "no customer \(u.uuidString.lowercased())") }

@@ -62,7 +62,7 @@ public struct ServiceRegistry: Sendable {
         if only.contains("commands") {
             add("commands-identity", self.commands(queue: "rapport.commands.identity", handler: IdentityCommandHandler(eraseLog: self.settings.eraseLogFile)))
             add("commands-sales", self.commands(queue: "rapport.commands.sales", handler: SalesCommandHandler(keyring: self.keyring)))
-            add("commands-records", self.commands(queue: "rapport.commands.records", handler: RecordCommandHandler()))
+            add("commands-records", self.commands(queue: "rapport.commands.records", handler: RecordCommandHandler(keyring: self.keyring)))
         }
         if only.contains("ingest") {
             for consumer in try self.ingestConsumers() {

@@ -8,8 +8,17 @@ import RapportPostgres
 /// `customer_history`. Each write keeps identity keys and search tokens in step with the record.
 public struct Customers: Sendable {
     public let db: PGConnection
+    /// Identity keys are stored blind under the keyring's index (``BlindIndex``); `nil`: in plaintext
+    /// (encryption off). Must be what ingest uses, as both read each other's keys.
+    public var keyring: Keyring?
 
-    public init(db: PGConnection) { self.db = db }
+    public init(db: PGConnection, keyring: Keyring? = nil) {
+        self.db = db
+        self.keyring = keyring
+    }
+
+    /// Read with a share lock in the caller's transaction, so a reindex cannot slip between lookup and write.
+    func index() throws -> BlindIndex { try self.keyring?.currentIndex(db: self.db) ?? .plain }
 
     /// A customer as stored.
     public struct Stored: Sendable {
@@ -161,7 +170,7 @@ public struct Customers: Sendable {
                 """
                 update leads l set customer_id = $1::uuid, updated_at = now() from lead_identities i
                 where i.key = any($2::text[]) and i.lead_id = l.id and l.customer_id is null and l.merged_into is null
-                """, [Self.text(id), record.identityKeys])
+                """, [Self.text(id), try self.index()(record.identityKeys)])
             try self.log(id, version: 1, FieldChange.between([:], record.json), actor: actor)
             try LeadPool(db: self.db).event("customer.created", id: "customer.created:\(Self.text(id))", [
                 "customer_id": .string(Self.text(id)), "name": .string(record.name), "owner": record.owner.map { .string($0) } ?? .null,
@@ -358,7 +367,9 @@ public struct Customers: Sendable {
     /// A live customer holding one of the record's identity keys (or a company of the same name), else
     /// an owned lead holding one.
     private func existing(_ r: CustomerRecord) throws -> Match? {
-        let keys = r.identityKeys
+        let stored = try self.index().map(r.identityKeys)
+        let keys = Array(stored.keys)
+        func key(_ row: PGRow) throws -> String { let k: String = try row.decode("key"); return stored[k] ?? k }
         if let row = try self.db.query(
             """
             select i.key, c.id, c.owner, c.name from customer_identities i join customers c on c.id = i.customer_id
@@ -368,27 +379,30 @@ public struct Customers: Sendable {
             where $2::text is not null and c.kind = 'company' and c.name = $2 and c.deleted_at is null
             limit 1
             """, [keys, r.kind == .company ? r.name : nil]).first {
-            return Match(kind: "customer", id: try row.decode("id"), owner: row["owner"], name: row["name"], key: try row.decode("key"))
+            return Match(kind: "customer", id: try row.decode("id"), owner: row["owner"], name: row["name"], key: try key(row))
         }
         if let row = try self.db.query(
             """
             select i.key, l.id, l.owner, l.name from lead_identities i join leads l on l.id = i.lead_id
             where i.key = any($1::text[]) and l.owner is not null and l.merged_into is null limit 1
             """, [keys]).first {
-            return Match(kind: "lead", id: try row.decode("id"), owner: row["owner"], name: row["name"], key: try row.decode("key"))
+            return Match(kind: "lead", id: try row.decode("id"), owner: row["owner"], name: row["name"], key: try key(row))
         }
         return nil
     }
 
     /// Gives the customer exactly `keys`. A key another live customer holds is refused (`refuseTaken`, an
     /// edit or restore: two customers cannot share a phone) or left with it (an add the caller confirmed).
-    private func claimKeys(_ id: UUID, _ keys: [String], refuseTaken: Bool) throws {
+    private func claimKeys(_ id: UUID, _ plain: [String], refuseTaken: Bool) throws {
+        let stored = try self.index().map(plain)
+        let keys = Array(stored.keys)
         if refuseTaken, let row = try self.db.query(
             """
             select i.key, i.customer_id::text as other from customer_identities i join customers c on c.id = i.customer_id
             where i.key = any($1::text[]) and i.customer_id <> $2::uuid and c.deleted_at is null limit 1
             """, [keys, Self.text(id)]).first {
-            let key: String = try row.decode("key"), other: String = try row.decode("other")
+            let blind: String = try row.decode("key"), other: String = try row.decode("other")
+            let key = stored[blind] ?? blind
             throw CustomerError(.invalid, field: key.hasPrefix("phone:") ? "phones" : "emails",
                                 "\(key.drop { $0 != ":" }.dropFirst()) belongs to customer \(other)")
         }

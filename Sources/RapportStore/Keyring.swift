@@ -23,6 +23,8 @@ public final class Keyring: Sendable {
     /// Unwrapped data keys for writing, so a busy lead's key is not read per batch. Bounded; cleared when full.
     private let cache: Mutex<[UUID: [UInt8]]> = Mutex([:])
     static let cacheLimit = 50_000
+    /// The blind index, once read (it changes only with a reindex).
+    private let index: Mutex<BlindIndex?> = Mutex(nil)
     public static let currentTTL: TimeInterval = 5
 
     public init(keks: [KeyEncryptionKey], suite: CipherSuite = .aes256gcm, file: String? = nil) {
@@ -80,6 +82,7 @@ public final class Keyring: Sendable {
                 }
             }
         }
+        _ = try self.blindIndex(db: db)
     }
 
     /// The KEK that wraps new data keys.
@@ -158,6 +161,60 @@ public final class Keyring: Sendable {
             throw KeyringError(.kekMismatch, "data key \(id) does not unwrap under \(kekID): \(error)")
         }
     }
+
+    /// The database's current blind index (``BlindIndex``), made on first use: a new index key, a data
+    /// key wrapped like any other, with the digest of this keyring's suite.
+    ///
+    /// A database that already holds plaintext keys (written before blind indexes, or with encryption
+    /// off) gets version 0, plain, and keeps working so until `rapport keys reindex`.
+    public func blindIndex(db: PGConnection) throws -> BlindIndex {
+        if let index = self.index.withLock({ $0 }) { return index }
+        let index = try db.transaction { () throws -> BlindIndex in
+            try db.query("select pg_advisory_xact_lock(\(Self.lock))")
+            if let row = try db.query("select version, key_id, digest from index_keys where current").first {
+                return try self.index(row, db: db)
+            }
+            let plain = try !db.query(
+                """
+                select 1 from (select key from lead_identities limit 1) a union all select 1 from (select key from lead_keys limit 1) b
+                union all select 1 from (select key from customer_identities limit 1) c
+                """).isEmpty
+            if plain {
+                try db.query("insert into index_keys (version, key_id, digest) values (0, null, 'plain')")
+                return .plain
+            }
+            let id = UUID()
+            let key = try self.dataKeys([id], create: true, db: db)[id]!
+            try db.query("insert into index_keys (version, key_id, digest) values (1, $1::uuid, $2)",
+                         [id.uuidString.lowercased(), self.suite.digest.rawValue])
+            return BlindIndex(key: key, digest: self.suite.digest, version: 1)
+        }
+        self.index.withLock { $0 = index }
+        return index
+    }
+
+    /// The index an `index_keys` row names.
+    func index(_ row: PGRow, db: PGConnection) throws -> BlindIndex {
+        let name: String = try row.decode("digest")
+        guard let id: UUID = try row.decodeIfPresent("key_id"), let digest = Digest(rawValue: name) else { return .plain }
+        guard let key = try self.dataKeys([id], create: false, db: db)[id] else {
+            throw KeyringError(.kekMissing, "the blind-index key \(id) is gone (keys destroyed)")
+        }
+        return BlindIndex(key: key, digest: digest, version: try row.decode("version"))
+    }
+
+    /// The current blind index, read inside the caller's transaction with a share lock on its row, so a
+    /// reindex cannot commit between this and the caller's writes (it waits, or this waits for it). Keys
+    /// made under another version must be made again.
+    public func currentIndex(db: PGConnection) throws -> BlindIndex {
+        let version: Int? = try db.query("select version from index_keys where current for key share").first?.decode("version")
+        if let index = self.index.withLock({ $0 }), index.version == version { return index }
+        self.forgetIndex()
+        return try self.blindIndex(db: db)
+    }
+
+    /// Forgets the cached blind index (after a reindex).
+    public func forgetIndex() { self.index.withLock { $0 = nil } }
 
     /// Forgets cached keys (after an erase in this process).
     public func forget(_ ids: some Sequence<UUID>) {

@@ -28,8 +28,12 @@ public struct LeadStore: Sendable {
     /// False: exact keys only (see ``LeadPlanner/fuzzy``); no blocking keys, no profiles, no lock.
     public var fuzzy = true
     /// When set, each ledger row's personal fields are sealed under its lead's data key
-    /// (``LedgerSeal``); `nil` writes them in plaintext (encryption off).
+    /// (``LedgerSeal``) and identity and blocking keys are stored blind (``BlindIndex``); `nil` writes
+    /// them in plaintext (encryption off).
     public var keyring: Keyring?
+
+    /// How identity and blocking keys are stored (the cached index; a commit checks it is still current).
+    func index() throws -> BlindIndex { try self.keyring?.blindIndex(db: self.connection) ?? .plain }
 
     /// How a fuzzy batch's commit went.
     public struct CommitStats: Sendable, Equatable {
@@ -110,6 +114,8 @@ public struct LeadStore: Sendable {
         var plan: LeadPlan
         var touchCounts: [UUID: Int]
         var known: [UUID: ProfileCache.Entry]
+        /// The blind index its lookups used; a reindex since means planning again.
+        var index: BlindIndex
     }
 
     /// Writes a plan, after checking that the leads it changes are as it read them.
@@ -127,7 +133,12 @@ public struct LeadStore: Sendable {
                 throw Conflict()
             }
         }
-        try self.write(plan, now: now)
+        var index = reading.index
+        if let keyring = self.keyring {
+            index = try keyring.currentIndex(db: self.connection)
+            guard index == reading.index else { throw Conflict() }
+        }
+        try self.write(plan, index: index, now: now)
         guard self.fuzzy else { return plan }
         try Self.recordCommit(plan.leads.values.map { ($0.id, $0.touchCount) }, on: self.connection)
         // Cached only once written; a rolled-back batch leaves entries whose touch counts nothing will ask for.
@@ -311,7 +322,9 @@ public struct LeadStore: Sendable {
         var blockingKeys = Set<String>()
         for s in submissions { identityKeys.formUnion(IdentityKey.keys(of: s)) }
         for p in profiles { blockingKeys.formUnion(p.blockingKeys) }
-        let keyList = Array(identityKeys)
+        // The database holds keys blind; results are read back to the keys the planner knows.
+        let index = try self.index()
+        let stored = index.map(identityKeys)
 
         // One round trip for what the batch already is: messages seen before, identity keys' owners and
         // customers. (Each query is a network round trip; one record's decision makes only two.)
@@ -330,14 +343,14 @@ public struct LeadStore: Sendable {
             select 'c', i.key, c.id, c.owner, c.name
             from unnest($3::text[]) as k(key) join customer_identities i on i.key = k.key join customers c on c.id = i.customer_id
             where c.deleted_at is null
-            """, [submissions.map(\.source), submissions.map(\.messageID), keyList]) {
+            """, [submissions.map(\.source), submissions.map(\.messageID), Array(stored.keys)]) {
             let key: String = try row.decode("k")
             switch row["kind"] {
             case "m":
                 processed.insert(key)
                 if let hash = row["name"] { bodyHashes[key] = hash }
-            case "i": owners[key] = try row.decode("id")
-            default: customersByKey[key] = CustomerMatch(id: try row.decode("id"), owner: row["owner"], name: row["name"])
+            case "i": owners[stored[key] ?? key] = try row.decode("id")
+            default: customersByKey[stored[key] ?? key] = CustomerMatch(id: try row.decode("id"), owner: row["owner"], name: row["name"])
             }
         }
 
@@ -353,7 +366,7 @@ public struct LeadStore: Sendable {
                 """,
                 """
                 l.id = any(array(select unnest(ids) from per_key where cardinality(ids) <= $2 union select unnest($3::uuid[])))
-                """, [Array(blockingKeys), Self.maxCandidatesPerKey, owners.values.map { $0.uuidString.lowercased() }])
+                """, [index(blockingKeys), Self.maxCandidatesPerKey, owners.values.map { $0.uuidString.lowercased() }])
         }
         let known = self.fuzzy ? try self.matchData(of: candidates) : [:]
         let touchCounts = Dictionary(candidates.map { ($0.id, $0.touchCount) }, uniquingKeysWith: { a, _ in a })
@@ -389,10 +402,10 @@ public struct LeadStore: Sendable {
                 return MatchProfile(lead.personRecord)
             })
         plan.replayed = replayed
-        return Reading(plan: plan, touchCounts: touchCounts, known: known)
+        return Reading(plan: plan, touchCounts: touchCounts, known: known, index: index)
     }
 
-    private func write(_ plan: LeadPlan, now: Date) throws {
+    private func write(_ plan: LeadPlan, index: BlindIndex, now: Date) throws {
         let db = self.connection
         var ids: [UUID: String] = [:]
         func text(_ id: UUID) -> String {
@@ -517,7 +530,7 @@ public struct LeadStore: Sendable {
         if inserted.count != accepted.count { throw Conflict() }
 
         if !plan.newIdentities.isEmpty {
-            let sorted = plan.newIdentities.sorted { $0.key < $1.key }
+            let sorted = plan.newIdentities.map { (key: index($0.key), leadID: $0.leadID) }.sorted { $0.key < $1.key }
             let taken = try db.query(
                 """
                 insert into lead_identities (key, lead_id)
@@ -565,7 +578,7 @@ public struct LeadStore: Sendable {
                 """, [updated.finish()])
         }
         if !plan.newBlockingKeys.isEmpty {
-            let sorted = plan.newBlockingKeys.sorted { $0.key < $1.key }
+            let sorted = plan.newBlockingKeys.map { (key: index($0.key), leadID: $0.leadID) }.sorted { $0.key < $1.key }
             try db.query(
                 """
                 insert into lead_keys (key, lead_id)

@@ -3,6 +3,7 @@ import RapportAMQP
 import RapportCore
 import RapportSupport
 import RapportPostgres
+import RapportStore
 
 /// Made-up web-form traffic for the quickstart, tests and benches: people, repeats in other formatting,
 /// and the malformed messages a real form endpoint sends.
@@ -81,10 +82,12 @@ public enum DemoData {
     }
 
     /// Customers owned by reps for the first `count` people, so their forms raise 撞单 warnings.
-    public static func seedCustomers(_ count: Int, run: String, db: PGConnection) throws {
+    /// Keys are stored as ingest stores them: blind under `keyring`'s index, or plain without one.
+    public static func seedCustomers(_ count: Int, run: String, db: PGConnection, keyring: Keyring?) throws {
+        let index = try keyring?.blindIndex(db: db) ?? .plain
         for i in 0..<count {
             let p = Self.person(i, run: run)
-            let key = IdentityKey.phone("+86" + p.phone)
+            let key = index(IdentityKey.phone("+86" + p.phone))
             try db.query(
                 """
                 with c as (

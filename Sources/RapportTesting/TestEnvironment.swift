@@ -196,7 +196,7 @@ public final class TestEnvironment: @unchecked Sendable {
             let sales = registry.commands(queue: "rapport.commands.sales", handler: SalesCommandHandler(keyring: registry.keyring))
             loops.append { identity.run(index: 0, stop: $0) }
             loops.append { sales.run(index: 0, stop: $0) }
-            let records = registry.commands(queue: "rapport.commands.records", handler: RecordCommandHandler())
+            let records = registry.commands(queue: "rapport.commands.records", handler: RecordCommandHandler(keyring: registry.keyring))
             loops.append { records.run(index: 0, stop: $0) }
         }
         return RunningWorkers(loops: loops, counters: ingest.handler.counters)

@@ -7,8 +7,8 @@ import RapportSupport
 
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "keys", abstract: "Envelope encryption: make the KEK file, show key status, rotate the KEK, destroy every key.",
-        subcommands: [Init.self, Status.self, Rotate.self, Destroy.self])
+        commandName: "keys", abstract: "Envelope encryption: make the KEK file, show key status, rotate the KEK, rebuild the blind indexes, destroy every key.",
+        subcommands: [Init.self, Status.self, Rotate.self, Reindex.self, Destroy.self])
 
     /// The KEK file the settings name, or an error saying how to name one.
     static func kekFile(_ settings: RapportSettings) throws -> String {
@@ -52,6 +52,8 @@ struct KeysCommand: ParsableCommand {
                 let state = s.current ? "current" : s.retired ? "retired" : "old"
                 print("\(s.kek)  \(state)  \(s.dataKeys) data keys  \(keyring.kek(s.kek) == nil ? "NOT in the KEK file" : "in the KEK file")")
             }
+            let index = try keyring.blindIndex(db: db)
+            print("blind index: version \(index.version), " + (index.isPlain ? "plaintext keys (run `rapport keys reindex`)" : "HMAC-\(index.digest.rawValue.uppercased())"))
         }
     }
 
@@ -93,6 +95,25 @@ struct KeysCommand: ParsableCommand {
                 try KeyEncryptionKey.save(try KeyEncryptionKey.load(path: path).filter { $0.id == new.id }, path: path)
                 print("removed the old KEKs from \(path)")
             }
+        }
+    }
+
+    struct Reindex: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebuild the blind indexes (identity and blocking keys) under a new index key; from plaintext keys on a database written before them. Ingest waits while it runs.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let settings = try self.global.settings()
+            guard let keyring = try settings.keyring() else { throw CLIError("encryption is off") }
+            let db = try PGConnection(settings.postgresURL)
+            defer { db.close() }
+            try keyring.attach(db: db)
+            let r = try KeyAdmin(db: db, keyring: keyring).reindex(actor: cliActor) { FileHandle.standardError.write(Data("  \($0)\n".utf8)) }
+            for table in r.translated.keys.sorted() {
+                print("\(table): \(r.translated[table]!) keys re-indexed, \(r.orphans[table] ?? 0) orphans removed")
+            }
+            print("blind index version \(r.version) is current")
         }
     }
 

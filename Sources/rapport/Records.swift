@@ -17,7 +17,8 @@ private var recordActor: String { ProcessInfo.processInfo.environment["USER"].ma
 private func execute(_ global: GlobalOptions, _ command: RecordCommand) throws -> JSONValue {
     let db = try global.database()
     defer { db.close() }
-    return try db.transaction { try RecordCommandHandler.execute(command, actor: recordActor, db: db) }
+    let keyring = try global.settings().keyring()
+    return try db.transaction { try RecordCommandHandler.execute(command, actor: recordActor, db: db, keyring: keyring) }
 }
 
 /// A reply value as a person reads it: `2`, not `number(2.0)`.

@@ -13,7 +13,7 @@ import Testing
 struct AuditIntegrationTests {
     /// A chain of real changes: a customer added, edited and deleted, a source registered, a refusal.
     static func seeded(_ env: TestEnvironment, _ db: PGConnection) throws -> UUID {
-        let customers = Customers(db: db)
+        let customers = Customers(db: db, keyring: env.keyring)
         guard case .created(let id, _) = try customers.add(["name": "审计测试公司", "phones": ["13800138000"]], actor: "admin") else {
             throw TestFailure("the customer was not created")
         }

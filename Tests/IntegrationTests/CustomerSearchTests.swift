@@ -31,7 +31,7 @@ struct CustomerSearchTests {
         try pool.upsertTeam(id: "north", name: "North", assignment: .roundRobin)
         try pool.upsertRep(id: "li", name: "李雷", team: "north", active: true, capacity: 10)
         try pool.upsertRep(id: "han", name: "韩梅梅", team: nil, active: true, capacity: 10)
-        let customers = Customers(db: db)
+        let customers = Customers(db: db, keyring: env.keyring)
         try customers.defineField(try CustomFieldDefinition(key: "tier", label: "Tier", kind: .option, options: ["gold", "silver"]))
         var ids: [UUID] = []
         for p in Self.people {
@@ -103,8 +103,8 @@ struct CustomerSearchTests {
     }
 
     @Test func keysetPagesCoverEverythingOnceInEitherSort() throws {
-        try Self.with { _, db, _ in
-            let customers = Customers(db: db)
+        try Self.with { env, db, _ in
+            let customers = Customers(db: db, keyring: env.keyring)
             var all = Set<UUID>()
             for n in 0..<23 {
                 guard case .created(let id, _) = try customers.add(["name": .string("客户\(n)号"), "phones": [.string("1350000\(String(format: "%04d", n))")]], actor: "t") else { return }

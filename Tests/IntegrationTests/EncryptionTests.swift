@@ -31,6 +31,9 @@ struct EncryptionIntegrationTests {
         return found
     }
 
+    /// Tables that must never hold a name or phone in plaintext: the sealed ones and the blind indexes.
+    static let sealedTables = ["inbound_ledger", "dead_letters", "data_keys", "lead_identities", "lead_keys", "customer_identities", "index_keys"]
+
     @Test("personal fields are sealed per lead and read back for matching; a ciphertext copied to another row fails", .timeLimit(.minutes(2)))
     func sealedLedger() async throws {
         let env = try TestEnvironment()
@@ -42,7 +45,12 @@ struct EncryptionIntegrationTests {
         try await env.waitUntil("ingested") { try env.count("select count(*)::int8 as n from inbound_ledger") == 6 }
         #expect(try env.count("select count(distinct lead_id)::int8 as n from inbound_ledger") == 4)
         #expect(try env.count("select count(*)::int8 as n from inbound_ledger where sealed is null or name is not null or phone is not null or email is not null") == 0)
-        #expect(try env.count("select count(*)::int8 as n from data_keys") == 4)
+        // Four data keys for the people, one for the blind index.
+        #expect(try env.count("select count(*)::int8 as n from data_keys") == 5)
+        // Identity and blocking keys are blind: a field name and 128 bits of HMAC.
+        #expect(try env.count("select count(*)::int8 as n from lead_identities") >= 4)
+        #expect(try env.count("select count(*)::int8 as n from lead_identities where key !~ '^(phone|email):[0-9a-f]{32}$'") == 0)
+        #expect(try env.count("select count(*)::int8 as n from lead_keys where key !~ '^[a-z]+:[0-9a-f]{32}$'") == 0)
 
         let db = try env.db()
         defer { db.close() }
@@ -53,8 +61,8 @@ struct EncryptionIntegrationTests {
             let p = DemoData.person(i, run: "enc")
             #expect(opened.values.contains { $0["name"]?.stringValue == p.name })
             // Neither the ledger nor the dead letters hold the name or the phone in plaintext.
-            #expect(try Self.plaintext(p.name, in: ["inbound_ledger", "dead_letters", "data_keys"], db: db) == [])
-            #expect(try Self.plaintext(p.phone, in: ["inbound_ledger", "dead_letters", "data_keys"], db: db) == [])
+            #expect(try Self.plaintext(p.name, in: Self.sealedTables, db: db) == [])
+            #expect(try Self.plaintext(p.phone, in: Self.sealedTables, db: db) == [])
         }
 
         // Row e-1's ciphertext put in row e-5 (the same lead, so the same key): it no longer opens.
@@ -182,7 +190,8 @@ struct EncryptionIntegrationTests {
             #expect(worker.logText.contains(says))
         }
         #expect(try env.count("select count(*)::int8 as n from inbound_ledger") == 0)
-        #expect(try env.count("select count(*)::int8 as n from data_keys") == 0)
+        // Only the blind-index key the test environment's own keyring made.
+        #expect(try env.count("select count(*)::int8 as n from data_keys where id not in (select key_id from index_keys)") == 0)
     }
 
     @Test("rotating the KEK while 1,000 messages are ingested loses and doubles nothing", .timeLimit(.minutes(4)))
@@ -259,5 +268,69 @@ struct EncryptionIntegrationTests {
         let id: Int64 = try db.query("select id from dead_letters").first!.decode("id")
         #expect(try DeadLetterAdmin(db: db, keyring: env.keyring).show(id)?.body == bad.body)
         #expect(try DeadLetterAdmin(db: db).show(id)?.body == nil)
+    }
+
+    static func sub(_ id: String, _ name: String, phone: String? = nil, email: String? = nil) -> LeadSubmission {
+        LeadSubmission(source: "site", channel: "webform", messageID: id, name: name, phone: phone, email: email,
+                       company: "上海星河科技有限公司", address: "上海市浦东新区世纪大道100号")
+    }
+
+    @Test("reindex: a database's plaintext keys become blind, then move to a new index key; matching, unmerge and customer lookups go on",
+          .timeLimit(.minutes(2)))
+    func reindex() throws {
+        let env = try TestEnvironment()
+        defer { env.tearDown() }
+        let db = try env.db()
+        defer { db.close() }
+        // A database from before blind indexes: keys written in plaintext, no index version yet.
+        try db.query("delete from data_keys where id in (select key_id from index_keys)")
+        try db.query("delete from index_keys")
+        env.keyring.forgetIndex()
+        let before = LeadStore(connection: db)
+        _ = try before.ingest([Self.sub("r-1", "张伟", phone: "+8613812340001", email: "zhangwei@xinghe.cn"),
+                               Self.sub("r-2", "李娜", phone: "+8613812340002"), Self.sub("r-3", "王芳", phone: "+8613812340003")])
+        let lead = { (phone: String) throws -> UUID in
+            try db.query("select id from leads where phone = $1 and merged_into is null", [phone]).first!.decode("id")
+        }
+        let (li, wang) = (try lead("+8613812340002"), try lead("+8613812340003"))
+        let merge = try LeadMerge(db: db).merge(winner: li, loser: wang, actor: "t")
+        guard case .created = try Customers(db: db).add(["name": "赵敏", "phones": ["13812340009"]], actor: "t") else {
+            Issue.record("customer not created"); return
+        }
+        #expect(try env.keyring.blindIndex(db: db).isPlain)
+        #expect(try env.count("select count(*)::int8 as n from lead_identities where key = 'phone:+8613812340001'") == 1)
+
+        let admin = KeyAdmin(db: db, keyring: env.keyring)
+        let first = try admin.reindex(actor: "t")
+        #expect(first.version == 1 && first.orphans.values.allSatisfy { $0 == 0 })
+        #expect(first.translated["lead_identities"] == 4 && first.translated["customer_identities"] == 1)
+        for phone in ["13812340001", "13812340002", "13812340009", "zhangwei"] {
+            #expect(try Self.plaintext(phone, in: ["lead_identities", "lead_keys", "customer_identities"], db: db) == [])
+        }
+        // (The ledger and the merges' before-images stay plaintext: this store wrote them with encryption off.)
+        #expect(try env.count("select count(*)::int8 as n from lead_merges, unnest(loser_identities || loser_keys || winner_keys) k where k like '%+86%'") == 0)
+        let v1 = Set(try db.query("select key from lead_identities union all select key from lead_keys").map { try $0.decode("key") as String })
+
+        // Blind to blind: the plaintext comes back from the sealed ledger, the leads and the customers.
+        let second = try admin.reindex(actor: "t")
+        #expect(second.version == 2)
+        #expect(second.orphans["lead_identities"] == 0 && second.orphans["customer_identities"] == 0 && second.orphans["lead_keys"] == 0)
+        let v2 = Set(try db.query("select key from lead_identities union all select key from lead_keys").map { try $0.decode("key") as String })
+        #expect(v2.count == v1.count && v1.isDisjoint(with: v2))
+        #expect(try env.count("select count(*)::int8 as n from index_keys where current and version = 2") == 1)
+        #expect(try env.count("select count(*)::int8 as n from audit_log where action = 'keys.reindex'") == 2)
+
+        // Decisions are as before: the same people are found by phone, email and customer phone.
+        var after = LeadStore(connection: db)
+        after.keyring = env.keyring
+        let plan = try after.ingest([Self.sub("r-4", "张伟", email: "zhangwei@xinghe.cn"), Self.sub("r-5", "王芳", phone: "+8613812340003")])
+        #expect(plan.decisions.map(\.leadID) == [try lead("+8613812340001"), li])
+        guard case .matched = try Customers(db: db, keyring: env.keyring).add(["name": "赵敏", "phones": ["13812340009"]], actor: "t") else {
+            Issue.record("the customer's phone no longer matches"); return
+        }
+        // The merge record's keys were translated: the unmerge gives 王芳 her phone back.
+        try LeadMerge(db: db).unmerge(merge, actor: "t")
+        let back = try after.ingest([Self.sub("r-6", "王芳", phone: "+8613812340003")])
+        #expect(back.decisions.first?.leadID == wang)
     }
 }

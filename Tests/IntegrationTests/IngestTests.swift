@@ -27,7 +27,7 @@ struct IngestIntegrationTests {
         defer { env.tearDown() }
         let db = try env.db()
         defer { db.close() }
-        try DemoData.seedCustomers(3, run: "t1", db: db)
+        try DemoData.seedCustomers(3, run: "t1", db: db, keyring: env.keyring)
 
         // Listen to events before anything is published.
         let listener = try env.amqp(name: "event-listener")

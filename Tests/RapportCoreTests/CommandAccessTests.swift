@@ -44,6 +44,13 @@ struct CommandAccessTests {
         #expect(CommandAccess.decide(Self.agent, routingKey: "kb.search", named: nil, owners: []) == nil)
     }
 
+    @Test func onlyAnAdminErases() {
+        #expect(CommandAccess.decide(Self.li, routingKey: "identity.erase", named: nil, owners: [O(rep: "rep-li", team: "east")]) != nil)
+        #expect(CommandAccess.decide(Self.manager, routingKey: "identity.erase", named: nil, owners: [O(rep: "rep-li", team: "east")]) != nil)
+        #expect(CommandAccess.decide(Self.agent, routingKey: "identity.erase", named: nil, owners: []) != nil)
+        #expect(CommandAccess.decide(Self.admin, routingKey: "identity.erase", named: nil, owners: [O(rep: "rep-li", team: "east")]) == nil)
+    }
+
     @Test func everyRoutedCommandHasARuleAndAnUnlistedOneIsRefused() {
         let keys = Set(SalesCommand.routingKeys + RecordCommand.routingKeys + IdentityCommand.routingKeys)
         #expect(keys.subtracting(CommandAccess.rules.keys).isEmpty, "no rule: \(keys.subtracting(CommandAccess.rules.keys).sorted())")

@@ -21,6 +21,8 @@ struct IdentityCommandTests {
         #expect(try Self.decode("identity.unmerge", #"{"merge_id": "7", "actor": "x"}"#).get().0 == .unmerge(mergeID: 7))
         #expect(try Self.decode("identity.review", #"{"candidate_id": 3, "decision": "dismiss", "actor": "x"}"#).get().0
                 == .review(candidateID: 3, merge: false))
+        #expect(try Self.decode("identity.erase", #"{"lead_id": "\#(Self.a)", "actor": "x"}"#).get().0 == .erase(subject: UUID(uuidString: Self.a)!, customer: false))
+        #expect(try Self.decode("identity.erase", #"{"customer_id": "\#(Self.b)", "actor": "x"}"#).get().0 == .erase(subject: UUID(uuidString: Self.b)!, customer: true))
     }
 
     @Test(arguments: [
@@ -31,6 +33,9 @@ struct IdentityCommandTests {
         ("identity.unmerge", #"{"merge_id": -2, "actor": "x"}"#, "merge_id"),
         ("identity.review", #"{"candidate_id": 3, "decision": "maybe", "actor": "x"}"#, "decision"),
         ("identity.delete", #"{"actor": "x"}"#, "routing_key"),
+        ("identity.erase", #"{"actor": "x"}"#, "lead_id"),
+        ("identity.erase", #"{"lead_id": "\#(a)", "customer_id": "\#(b)", "actor": "x"}"#, "lead_id"),
+        ("identity.erase", #"{"lead_id": "not-a-uuid", "actor": "x"}"#, "lead_id"),
     ])
     func badCommandsNameTheField(key: String, body: String, field: String) {
         guard case .failure(let r) = Self.decode(key, body) else { Issue.record("accepted \(body)"); return }

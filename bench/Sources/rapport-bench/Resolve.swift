@@ -57,10 +57,21 @@ struct Resolve: ParsableCommand {
         "丽": "麗", "兰": "蘭", "峰": "峯", "东": "東", "刚": "剛", "辉": "輝", "洋": "洋"]
     static func traditional(_ s: String) -> String { String(s.map { Self.traditionalForms[$0] ?? $0 }) }
 
+    /// The workers' keyring (RAPPORT_KEK_FILE, unless RAPPORT_ENCRYPTION=false), so the seed's keys are
+    /// blind as theirs are and the probes resolve as they would.
+    static func keyring(_ db: PGConnection) throws -> Keyring? {
+        let env = ProcessInfo.processInfo.environment
+        guard env["RAPPORT_ENCRYPTION"] != "false", let file = env["RAPPORT_KEK_FILE"] else { return nil }
+        let keyring = try Keyring(kekFile: file)
+        try keyring.attach(db: db)
+        return keyring
+    }
+
     func run() throws {
         let db = try PGConnection(self.targets.pgURL)
         defer { db.close() }
-        if !self.skipSeed { try self.seed(db) }
+        let keyring = try Self.keyring(db)
+        if !self.skipSeed { try self.seed(db, index: try keyring?.blindIndex(db: db) ?? .plain) }
         if self.seedOnly { return }
 
         // Probes: a stored person with another phone format (exact key), the same person by email with
@@ -95,7 +106,8 @@ struct Resolve: ParsableCommand {
             }
         }
         let cache = ProfileCache()
-        let store = LeadStore(connection: db, profileCache: cache)
+        var store = LeadStore(connection: db, profileCache: cache)
+        store.keyring = keyring
         var times: [Double] = [], decideTimes: [Double] = []
         var outcomes: [String: [String: Int]] = [:]
         let clock = ContinuousClock()
@@ -133,7 +145,7 @@ struct Resolve: ParsableCommand {
     }
 
     /// Writes leads, identities and blocking keys in chunks, as LeadStore would for these people.
-    func seed(_ db: PGConnection) throws {
+    func seed(_ db: PGConnection, index: BlindIndex) throws {
         let chunk = 20_000
         let start = Date()
         let t = "2026-11-01T00:00:00Z"
@@ -146,11 +158,11 @@ struct Resolve: ParsableCommand {
                 let id = UUID().uuidString.lowercased()
                 ids.append(id); names.append(p.name); phones.append(p.phone); emails.append(p.email ?? "")
                 companies.append(p.company); addresses.append(p.address)
-                identityKeys.append(IdentityKey.phone(p.phone)); identityLeads.append(id)
-                if let e = p.email { identityKeys.append(IdentityKey.email(e)); identityLeads.append(id) }
+                identityKeys.append(index(IdentityKey.phone(p.phone))); identityLeads.append(id)
+                if let e = p.email { identityKeys.append(index(IdentityKey.email(e))); identityLeads.append(id) }
                 let record = PersonRecord(id: id, name: p.name, phone: p.phone, email: p.email, company: p.company, address: p.address)
                 for k in MatchProfile(record).blockingKeys {
-                    blockKeys.append(k); blockLeads.append(id)
+                    blockKeys.append(index(k)); blockLeads.append(id)
                 }
             }
             try db.transaction {
