@@ -333,4 +333,34 @@ struct EncryptionIntegrationTests {
         let back = try after.ingest([Self.sub("r-6", "王芳", phone: "+8613812340003")])
         #expect(back.decisions.first?.leadID == wang)
     }
+
+    @Test("reindexing while a worker ingests: every commit uses the current index, so nobody gets a second lead", .timeLimit(.minutes(3)))
+    func reindexUnderLoad() async throws {
+        let env = try TestEnvironment(batchSize: 25)
+        defer { env.tearDown() }
+        let worker = try WorkerProcess(env: env)
+        defer { worker.terminate() }
+        let db = try env.db()
+        defer { db.close() }
+        try env.publish((0..<300).map { DemoData.webForm($0, run: "rx", messageID: "rx-a\($0)") })
+        try await env.waitUntil("first part", timeout: .seconds(60)) { try env.count("select count(*)::int8 as n from inbound_ledger") > 40 }
+        // The same 300 people again, their phones written another way, while the index changes twice.
+        let publishing = Task.detached {
+            try env.publish((0..<300).map { DemoData.webForm($0, run: "rx", messageID: "rx-b\($0)", phoneStyle: 1) })
+        }
+        let admin = KeyAdmin(db: db, keyring: env.keyring)
+        var during = 0, version = 1
+        let deadline = ContinuousClock.now + .seconds(90)
+        while try env.count("select count(*)::int8 as n from inbound_ledger") < 600 && ContinuousClock.now < deadline {
+            version = try admin.reindex(actor: "test").version
+            during += 1
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await publishing.value
+        try await env.waitUntil("all ingested", timeout: .seconds(120)) { try env.count("select count(*)::int8 as n from inbound_ledger") == 600 }
+        #expect(during >= 1 && version == 1 + during)
+        #expect(try env.count("select count(distinct lead_id)::int8 as n from inbound_ledger") == 300)
+        #expect(try env.count("select count(*)::int8 as n from leads where merged_into is null") == 300)
+        #expect(try env.count("select count(*)::int8 as n from duplicate_candidates") == 0)
+    }
 }
