@@ -221,9 +221,14 @@ CONF
         as_root tail -n 20 "/var/log/postgresql/postgresql-$ver-main.log" >&2 || true
         return 1
     fi
-    # The worker identity logs in by certificate only (no password) and acts with the rapport role's rights.
+    # The worker identity logs in by certificate only (no password) with rapport_app's rights: rows, not
+    # schema; the audit chain append-only; wrapped keys only by id (migration 0019). Never the owner's.
+    as_root su postgres -c "psql -qtAc \"select 1 from pg_roles where rolname = 'rapport_app'\"" | grep -q 1 ||
+        as_root su postgres -c "psql -qc 'create role rapport_app nologin'"
     as_root su postgres -c "psql -qtAc \"select 1 from pg_roles where rolname = 'rapport-worker'\"" | grep -q 1 ||
-        as_root su postgres -c "psql -qc 'create role \"rapport-worker\" login in role $RAPPORT_PG_ROLE'"
+        as_root su postgres -c "psql -qc 'create role \"rapport-worker\" login in role rapport_app'"
+    # Installs from before 0019 made the worker a member of the owner role.
+    as_root su postgres -c "psql -qc 'revoke $RAPPORT_PG_ROLE from \"rapport-worker\"' -c 'grant rapport_app to \"rapport-worker\"'" >/dev/null 2>&1 || true
 }
 
 # The key-encryption key file (README: Keys): made once, mode 0600, under the git-ignored .rapport/keys.

@@ -91,7 +91,7 @@ extension AuditChain {
         public var seq: Int64
         public var hash: String
         public var at: String
-        /// `ed25519:<base64>` over ``canonical``.
+        /// `ed25519:<base64>` or `sm2:<base64 DER>` over ``canonical`` (see ``Signer``).
         public var signature: String
 
         public init(seq: Int64, hash: String, at: String, signature: String) {
@@ -104,16 +104,13 @@ extension AuditChain {
         public var canonical: [UInt8] { Array([Self.version, String(self.seq), self.hash, self.at].joined(separator: "\n").utf8) }
 
         /// Signs the head `(seq, hash)` at `now`.
-        public static func sign(seq: Int64, hash: String, now: Date, key: Ed25519.PrivateKey) -> Checkpoint {
+        public static func sign(seq: Int64, hash: String, now: Date, key: Signer) -> Checkpoint {
             var c = Checkpoint(seq: seq, hash: hash, at: ISO8601.string(now), signature: "")
-            c.signature = "ed25519:" + Data(key.signature(for: c.canonical)).base64EncodedString()
+            c.signature = key.sign(c.canonical)
             return c
         }
 
-        public func isValid(under key: Ed25519.PublicKey) -> Bool {
-            guard self.signature.hasPrefix("ed25519:"), let raw = Data(base64Encoded: String(self.signature.dropFirst(8))) else { return false }
-            return key.isValidSignature(Array(raw), for: self.canonical)
-        }
+        public func isValid(under key: Verifier) -> Bool { key.isValid(self.signature, for: self.canonical) }
 
         /// One JSON line of a checkpoint file.
         public var jsonLine: String {

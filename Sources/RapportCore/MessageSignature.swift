@@ -1,13 +1,14 @@
 import Foundation
 import RapportSupport
 
-/// Signed inbound messages: the canonical bytes an upstream signs with its Ed25519 key, and the checks
+/// Signed inbound messages: the canonical bytes an upstream signs with its Ed25519 key (or SM2 with SM3,
+/// the 国密 suite: the key registered for it says which), and the checks
 /// a worker makes before it trusts a message (issue 12). The canonical form is ten lines joined by `\n`,
 /// no trailing newline:
 ///
 /// ```
 /// rapport-sig-v1
-/// ed25519
+/// ed25519             or sm2: the signature's algorithm
 /// <key id>
 /// <source>            the broker-validated user_id
 /// <exchange>
@@ -18,9 +19,9 @@ import RapportSupport
 /// <sha-256 of the body, lowercase hex>
 /// ```
 ///
-/// Headers: `x-rapport-signature: ed25519:<base64 of the 64-byte signature>`, `x-rapport-key-id`,
-/// `x-rapport-signed-at`. The scheme is named in the signature header, so a second suite can be added
-/// beside Ed25519 without changing the form. `ops/examples/sign_message.py` signs the same way.
+/// Headers: `x-rapport-signature: ed25519:<base64 of the 64-byte signature>` (or `sm2:<base64 DER>`),
+/// `x-rapport-key-id`, `x-rapport-signed-at`. The scheme is named in the signature header and in the
+/// signed bytes, so both suites verify side by side. `ops/examples/sign_message.py` signs the same way.
 public enum MessageSignature {
     public static let version = "rapport-sig-v1"
     public static let scheme = "ed25519"
@@ -59,9 +60,12 @@ public enum MessageSignature {
                       signedAtMillis: signedAtMillis, contentType: contentType, bodySHA256: SHA256.hex(body))
         }
 
-        /// The canonical bytes; `nil` when a field holds a line break (it would make two forms alike).
-        public var canonical: [UInt8]? {
-            let lines = [MessageSignature.version, MessageSignature.scheme, self.keyID, self.source, self.exchange, self.routingKey,
+        /// The canonical bytes for Ed25519; `nil` when a field holds a line break (it would make two forms alike).
+        public var canonical: [UInt8]? { self.canonical(.ed25519) }
+
+        /// The canonical bytes for a signature by `algorithm`.
+        public func canonical(_ algorithm: Signer.Algorithm) -> [UInt8]? {
+            let lines = [MessageSignature.version, algorithm.rawValue, self.keyID, self.source, self.exchange, self.routingKey,
                          self.messageID, String(self.signedAtMillis), self.contentType, self.bodySHA256]
             guard !lines.contains(where: { $0.contains(where: \.isNewline) }) else { return nil }
             return Array(lines.joined(separator: "\n").utf8)
@@ -69,10 +73,11 @@ public enum MessageSignature {
     }
 
     /// The `x-rapport-signature` value for `signed` under `key`.
-    public static func sign(_ signed: Signed, with key: Ed25519.PrivateKey) -> String? {
-        guard let bytes = signed.canonical else { return nil }
-        return Self.scheme + ":" + Data(key.signature(for: bytes)).base64EncodedString()
+    public static func sign(_ signed: Signed, with key: Signer) -> String? {
+        signed.canonical(key.algorithm).map(key.sign)
     }
+
+    public static func sign(_ signed: Signed, with key: Ed25519.PrivateKey) -> String? { Self.sign(signed, with: .ed25519(key)) }
 }
 
 /// An upstream in the source registry: authenticated by its broker login, and perhaps bound to sign.
@@ -98,7 +103,8 @@ public struct RegisteredSource: Sendable, Hashable {
 public struct SigningKey: Sendable, Hashable {
     public var keyID: String
     public var source: String
-    public var publicKey: Ed25519.PublicKey
+    /// Ed25519, or SM2 (the 国密 suite): its signatures must name the same algorithm.
+    public var publicKey: Verifier
     /// Signatures made from then on are accepted.
     public var validFrom: Date
     /// Set by a rotation: the old key is accepted until then (the overlap), and refused after.
@@ -107,6 +113,10 @@ public struct SigningKey: Sendable, Hashable {
     public var revokedAt: Date?
 
     public init(keyID: String, source: String, publicKey: Ed25519.PublicKey, validFrom: Date, retiresAt: Date? = nil, revokedAt: Date? = nil) {
+        self.init(keyID: keyID, source: source, publicKey: .ed25519(publicKey), validFrom: validFrom, retiresAt: retiresAt, revokedAt: revokedAt)
+    }
+
+    public init(keyID: String, source: String, publicKey: Verifier, validFrom: Date, retiresAt: Date? = nil, revokedAt: Date? = nil) {
         self.keyID = keyID
         self.source = source
         self.publicKey = publicKey
@@ -166,13 +176,14 @@ public struct SignatureVerifier: Sendable {
         if let retires = registered.retiresAt, signedAt > retires || now > retires.addingTimeInterval(self.window) {
             return refuse(.revokedKey, "Key \(keyID) of \(source) was rotated out at \(ISO8601.string(retires)).", MessageSignature.keyIDHeader)
         }
+        let algorithm = registered.publicKey.algorithm.rawValue
         let parts = header.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2, parts[0] == MessageSignature.scheme, let signature = Data(base64Encoded: parts[1]).map(Array.init) else {
-            return refuse(.badSignature, "\(MessageSignature.signatureHeader) is \(MessageSignature.scheme):<base64>.", MessageSignature.signatureHeader)
+        guard parts.count == 2, parts[0] == algorithm, Data(base64Encoded: parts[1]) != nil else {
+            return refuse(.badSignature, "\(MessageSignature.signatureHeader) is \(algorithm):<base64> for key \(keyID).", MessageSignature.signatureHeader)
         }
         let signed = MessageSignature.Signed(keyID: keyID, source: source, exchange: exchange, routingKey: routingKey, messageID: messageID,
                                              signedAtMillis: millis, contentType: contentType, bodySHA256: bodySHA256)
-        guard let canonical = signed.canonical, registered.publicKey.isValidSignature(signature, for: canonical) else {
+        guard let canonical = signed.canonical(registered.publicKey.algorithm), registered.publicKey.isValid(header, for: canonical) else {
             return refuse(.badSignature, "The signature does not match the message (body, routing key, message id, time or key).",
                           MessageSignature.signatureHeader)
         }

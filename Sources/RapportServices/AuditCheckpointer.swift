@@ -10,12 +10,12 @@ import Synchronization
 /// outside the database and published as `audit.checkpoint` (through the outbox) for ops to keep off-host.
 public final class AuditCheckpointer: PeriodicJob {
     public var needs: PeriodicJobNeeds { PeriodicJobNeeds(database: true, publisher: false) }
-    let key: Ed25519.PrivateKey
+    let key: Signer
     let file: String
     let interval: Duration
     private let last = Mutex<Int64?>(nil)
 
-    public init(key: Ed25519.PrivateKey, file: String, interval: Duration) {
+    public init(key: Signer, file: String, interval: Duration) {
         self.key = key
         self.file = file
         self.interval = interval

@@ -50,7 +50,7 @@ public struct ServiceRegistry: Sendable {
         if only.contains("indexer") { add("indexer", self.periodic("indexer", SearchIndexer())) }
         if only.contains("auditor") {
             if let path = self.settings.auditKeyFile {
-                let key = try Ed25519.PrivateKey.load(path: path, create: false).key
+                let key = try Signer.load(path: path, create: false).signer
                 add("auditor", self.periodic("auditor", AuditCheckpointer(key: key, file: self.settings.auditCheckpointFile,
                                                                         interval: .seconds(self.settings.auditCheckpointSeconds))))
             } else {
@@ -60,7 +60,7 @@ public struct ServiceRegistry: Sendable {
         if only.contains("monitor") { add("monitor", self.periodic("monitor", self.monitor())) }
         if only.contains("archiver") { add("archiver", self.archiver()) }
         if only.contains("commands") {
-            add("commands-identity", self.commands(queue: "rapport.commands.identity", handler: IdentityCommandHandler(eraseLog: self.settings.eraseLogFile)))
+            add("commands-identity", self.commands(queue: "rapport.commands.identity", handler: IdentityCommandHandler(eraseLog: self.settings.eraseLogFile, profileCache: self.profileCache)))
             add("commands-sales", self.commands(queue: "rapport.commands.sales", handler: SalesCommandHandler(keyring: self.keyring)))
             add("commands-records", self.commands(queue: "rapport.commands.records", handler: RecordCommandHandler(keyring: self.keyring)))
         }

@@ -57,7 +57,7 @@ public struct AuditLog: Sendable {
 
     /// Signs the head, unless `since` already covers it; enqueues `audit.checkpoint` on `rapport.events`
     /// and returns the checkpoint for the caller to append to its file.
-    public func checkpoint(key: Ed25519.PrivateKey, since last: Int64? = nil, now: Date = Date()) throws -> AuditChain.Checkpoint? {
+    public func checkpoint(key: Signer, since last: Int64? = nil, now: Date = Date()) throws -> AuditChain.Checkpoint? {
         guard let head = try self.head(), head.seq != last else { return nil }
         let c = AuditChain.Checkpoint.sign(seq: head.seq, hash: head.hash, now: now, key: key)
         let row = JSONValue.array([.object(["message_id": .string("audit.checkpoint:\(c.seq)"), "routing_key": "audit.checkpoint",
@@ -69,7 +69,7 @@ public struct AuditLog: Sendable {
 
     /// Checks signed checkpoints against the chain: each must be signed by `key` and name a row the chain
     /// still holds with the same hash. A chain that ends before a checkpoint was cut back (its tail deleted).
-    public func verify(checkpoints: [AuditChain.Checkpoint], key: Ed25519.PublicKey) throws -> AuditChain.Break? {
+    public func verify(checkpoints: [AuditChain.Checkpoint], key: Verifier) throws -> AuditChain.Break? {
         for c in checkpoints.sorted(by: { $0.seq < $1.seq }) {
             guard c.isValid(under: key) else { return AuditChain.Break(seq: c.seq, reason: "the checkpoint's signature does not verify") }
             guard let row = try self.db.query("select hash from audit_log where seq = $1", [c.seq]).first else {

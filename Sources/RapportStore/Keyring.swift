@@ -116,7 +116,7 @@ public final class Keyring: Sendable {
         }
         guard !missing.isEmpty else { return out }
         let text = missing.map { $0.uuidString.lowercased() }
-        for row in try db.query("select id, kek_id, wrapped from data_keys where id = any($1::uuid[])", [text]) {
+        for row in try db.query("select id, kek_id, wrapped from rapport_data_keys($1::uuid[])", [text]) {
             let id: UUID = try row.decode("id")
             out[id] = try self.unwrap(row: row, id: id)
         }
@@ -137,7 +137,7 @@ public final class Keyring: Sendable {
                 // Another transaction made some meanwhile: theirs stand.
                 let raced = absent.filter { out[$0] == nil }
                 if !raced.isEmpty {
-                    for row in try db.query("select id, kek_id, wrapped from data_keys where id = any($1::uuid[])",
+                    for row in try db.query("select id, kek_id, wrapped from rapport_data_keys($1::uuid[])",
                                             [raced.map { $0.uuidString.lowercased() }]) {
                         let id: UUID = try row.decode("id")
                         out[id] = try self.unwrap(row: row, id: id)
@@ -207,7 +207,7 @@ public final class Keyring: Sendable {
     /// reindex cannot commit between this and the caller's writes (it waits, or this waits for it). Keys
     /// made under another version must be made again.
     public func currentIndex(db: PGConnection) throws -> BlindIndex {
-        let version: Int? = try db.query("select version from index_keys where current for key share").first?.decode("version")
+        let version: Int? = try db.query("select rapport_index_version() as version").first?.decodeIfPresent("version")
         if let index = self.index.withLock({ $0 }), index.version == version { return index }
         self.forgetIndex()
         return try self.blindIndex(db: db)

@@ -65,6 +65,16 @@ public final class ProfileCache: Sendable {
         self.state.withLock { Self.insert(e, id: id, into: &$0, capacity: self.capacityBytes) }
     }
 
+    /// Drops these leads' entries (an erase: their profiles are personal data).
+    public func remove(_ ids: some Sequence<UUID>) {
+        self.state.withLock { g in
+            for id in ids {
+                if let e = g.current.removeValue(forKey: id) { g.currentBytes -= e.bytes }
+                if let e = g.previous.removeValue(forKey: id) { g.previousBytes -= e.bytes }
+            }
+        }
+    }
+
     public var stats: Stats {
         self.state.withLock { g in
             Stats(hits: g.hits, misses: g.misses, bytes: g.currentBytes + g.previousBytes,

@@ -39,7 +39,13 @@ public struct SourceRegistry: Sendable {
     ///
     /// - Returns: The new key's id, when a key was given.
     @discardableResult
-    public func add(_ name: String, mustSign: Bool, note: String? = nil, publicKey: Ed25519.PublicKey?, actor: String = "admin",
+    public func add(_ name: String, mustSign: Bool, note: String? = nil, publicKey: Ed25519.PublicKey, actor: String = "admin",
+                    now: Date = Date()) throws -> String? {
+        try self.add(name, mustSign: mustSign, note: note, publicKey: .ed25519(publicKey), actor: actor, now: now)
+    }
+
+    @discardableResult
+    public func add(_ name: String, mustSign: Bool, note: String? = nil, publicKey: Verifier?, actor: String = "admin",
                     now: Date = Date()) throws -> String? {
         guard RegisteredSource.isValidName(name) else {
             throw SourceRegistryError(.invalid, "a source name is letters, digits, '-' and '_' (it is a broker user and the end of a routing key): \(name)")
@@ -61,6 +67,10 @@ public struct SourceRegistry: Sendable {
     ///
     /// - Returns: The new key's id.
     public func rotate(_ name: String, publicKey: Ed25519.PublicKey, overlap: TimeInterval, actor: String = "admin", now: Date = Date()) throws -> String {
+        try self.rotate(name, publicKey: .ed25519(publicKey), overlap: overlap, actor: actor, now: now)
+    }
+
+    public func rotate(_ name: String, publicKey: Verifier, overlap: TimeInterval, actor: String = "admin", now: Date = Date()) throws -> String {
         try self.db.transaction {
             guard try !self.db.query("select 1 from sources where name = $1 for update", [name]).isEmpty else {
                 throw SourceRegistryError(.unknownSource, "no source \(name) is registered (rapport source add \(name))")
@@ -115,12 +125,15 @@ public struct SourceRegistry: Sendable {
     private func keys(where condition: String = "true", _ params: [(any PGEncodable)?] = []) throws -> [SigningKey] {
         try self.db.query(
             """
-            select key_id, source, encode(public_key, 'hex') as public_key, valid_from, retires_at, revoked_at
+            select key_id, source, algorithm, encode(public_key, 'hex') as public_key, valid_from, retires_at, revoked_at
             from signing_keys where \(condition) order by valid_from desc, key_id
             """, params).map { row in
-            guard let raw = Hex.decode(try row.decode("public_key")) else { throw SourceRegistryError(.invalid, "stored key is not hex") }
+            guard let raw = Hex.decode(try row.decode("public_key")),
+                  let algorithm = Signer.Algorithm(rawValue: try row.decode("algorithm")) else {
+                throw SourceRegistryError(.invalid, "stored key is not hex of a known algorithm")
+            }
             return SigningKey(keyID: try row.decode("key_id"), source: try row.decode("source"),
-                              publicKey: try Ed25519.PublicKey(rawRepresentation: raw), validFrom: try row.decode("valid_from"),
+                              publicKey: try Verifier(algorithm: algorithm, bytes: raw), validFrom: try row.decode("valid_from"),
                               retiresAt: try row.decodeIfPresent("retires_at"), revokedAt: try row.decodeIfPresent("revoked_at"))
         }
     }
@@ -170,9 +183,7 @@ public struct SourceRegistry: Sendable {
         let signed = MessageSignature.Signed(keyID: keyID, source: src, exchange: row["exchange"] ?? "", routingKey: row["routing_key"] ?? "",
                                              messageID: messageID, signedAtMillis: millis, contentType: row["content_type"] ?? "",
                                              bodySHA256: hash)
-        let parts = signature.split(separator: ":", maxSplits: 1).map(String.init)
-        if parts.count == 2, parts[0] == MessageSignature.scheme, let sig = Data(base64Encoded: parts[1]).map(Array.init),
-           let canonical = signed.canonical, key.publicKey.isValidSignature(sig, for: canonical) {
+        if let canonical = signed.canonical(key.publicKey.algorithm), key.publicKey.isValid(signature, for: canonical) {
             check.valid = true
             check.reason = "signed by \(src) with key \(keyID)"
         } else {
@@ -182,18 +193,23 @@ public struct SourceRegistry: Sendable {
     }
 
     /// Key ids are `<source>-<yyyymmdd>-<first 8 hex of the key's SHA-256>`: readable in a header, unique per key.
-    public static func keyID(source: String, publicKey: Ed25519.PublicKey, now: Date) -> String {
+    public static func keyID(source: String, publicKey: Verifier, now: Date) -> String {
         let day = String(ISO8601.string(now).prefix(10).filter(\.isNumber))
-        return "\(source)-\(day)-\(SHA256.hex(publicKey.rawRepresentation).prefix(8))"
+        return "\(source)-\(day)-\(SHA256.hex(publicKey.bytes).prefix(8))"
     }
 
-    private func insertKey(source: String, publicKey: Ed25519.PublicKey, now: Date) throws -> String {
+    public static func keyID(source: String, publicKey: Ed25519.PublicKey, now: Date) -> String {
+        Self.keyID(source: source, publicKey: .ed25519(publicKey), now: now)
+    }
+
+    private func insertKey(source: String, publicKey: Verifier, now: Date) throws -> String {
         let keyID = Self.keyID(source: source, publicKey: publicKey, now: now)
         try self.db.query(
             """
-            insert into signing_keys (key_id, source, public_key, valid_from) values ($1, $2, decode($3, 'hex'), $4::timestamptz)
+            insert into signing_keys (key_id, source, algorithm, public_key, valid_from)
+            values ($1, $2, $3, decode($4, 'hex'), $5::timestamptz)
             on conflict (key_id) do nothing
-            """, [keyID, source, Hex.encode(publicKey.rawRepresentation), ISO8601.string(now)])
+            """, [keyID, source, publicKey.algorithm.rawValue, Hex.encode(publicKey.bytes), ISO8601.string(now)])
         return keyID
     }
 }

@@ -23,6 +23,11 @@ extension InboundMessage {
     /// `signedBody` sign something other than what is sent (tests of tampering).
     public func signed(as source: String, key: Ed25519.PrivateKey, keyID: String, signedAt: Date = Date(),
                        signedRoutingKey: String? = nil, signedBody: [UInt8]? = nil) -> InboundMessage {
+        self.signed(as: source, key: .ed25519(key), keyID: keyID, signedAt: signedAt, signedRoutingKey: signedRoutingKey, signedBody: signedBody)
+    }
+
+    public func signed(as source: String, key: Signer, keyID: String, signedAt: Date = Date(),
+                       signedRoutingKey: String? = nil, signedBody: [UInt8]? = nil) -> InboundMessage {
         var m = self.published(as: source)
         let millis = Int64((signedAt.timeIntervalSince1970 * 1000).rounded())
         let signed = MessageSignature.Signed(

@@ -192,7 +192,7 @@ public final class TestEnvironment: @unchecked Sendable {
             { relay.run(index: 0, stop: $0) },
         ]
         if commands {
-            let identity = registry.commands(queue: "rapport.commands.identity", handler: IdentityCommandHandler(eraseLog: self.settings.eraseLogFile))
+            let identity = registry.commands(queue: "rapport.commands.identity", handler: IdentityCommandHandler(eraseLog: self.settings.eraseLogFile, profileCache: registry.profileCache))
             let sales = registry.commands(queue: "rapport.commands.sales", handler: SalesCommandHandler(keyring: registry.keyring))
             loops.append { identity.run(index: 0, stop: $0) }
             loops.append { sales.run(index: 0, stop: $0) }

@@ -17,11 +17,12 @@ public final class WorkerProcess: @unchecked Sendable {
 
     /// Starts `rapport run --only ingest` against `env`; `overrides` replace environment variables
     /// (e.g. a server URL that does not answer yet), and `captureLog` keeps standard error in a file.
-    public init(env: TestEnvironment, overrides: [String: String] = [:], captureLog: Bool = false) throws {
+    /// `services`: what `rapport run --only` starts (ingest by default).
+    public init(env: TestEnvironment, overrides: [String: String] = [:], captureLog: Bool = false, services: String = "ingest") throws {
         let bin = ProcessInfo.processInfo.environment["RAPPORT_BIN"]
             ?? TestEnvironment.repoRoot.appendingPathComponent(".build/debug/rapport").path
         self.process.executableURL = URL(fileURLWithPath: bin)
-        self.process.arguments = ["run", "--only", "ingest"]
+        self.process.arguments = ["run", "--only", services]
         var e = ProcessInfo.processInfo.environment
         e["RAPPORT_AMQP_URL"] = env.settings.amqpURL
         e["RAPPORT_PG_URL"] = env.settings.postgresURL

@@ -16,20 +16,20 @@ struct AuditCommand: ParsableCommand {
             abstract: "Re-hash the whole chain; names the first edited, inserted or deleted row. Exit 1 when broken.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "A file of signed checkpoints (audit_checkpoint_file): also catches a cut-off tail.") var checkpoints: String?
-        @Option(help: "The checkpoint key's public half in hex (default: derived from audit_key_file).") var publicKey: String?
+        @Option(help: "The checkpoint key's public half: ed25519:HEX, sm2:HEX (DER) or bare Ed25519 hex (default: derived from audit_key_file).")
+        var publicKey: String?
 
         func run() throws {
             let settings = try self.global.settings()
             let db = try PGConnection(settings.postgresURL)
             defer { db.close() }
             if let file = self.checkpoints {
-                let key: Ed25519.PublicKey
-                if let hex = self.publicKey {
-                    guard let raw = Hex.decode(hex) else { throw CLIError("--public-key: not hex") }
-                    key = try Ed25519.PublicKey(rawRepresentation: raw)
+                let key: Verifier
+                if let text = self.publicKey {
+                    do { key = try Verifier(text: text) } catch { throw CLIError("--public-key: \(error)") }
                 } else {
                     guard let path = settings.auditKeyFile else { throw CLIError("--checkpoints needs --public-key or audit_key_file") }
-                    key = try Ed25519.PrivateKey.load(path: path, create: false).key.publicKey
+                    key = try Signer.load(path: path, create: false).signer.verifier
                 }
                 let list = try AuditCheckpointer.read(file)
                 if let b = try AuditLog(db: db).verify(checkpoints: list, key: key) {
@@ -67,14 +67,16 @@ struct AuditCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sign the chain's head now: appended to audit_checkpoint_file and published as audit.checkpoint.")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "The signing key (hex seed); made (0600) when missing. Default: audit_key_file.") var key: String?
+        @Option(help: "The signing key (an Ed25519 hex seed or an SM2 PEM key); made (0600) when missing, SM2 under the 国密 cipher_suite. Default: audit_key_file.")
+        var key: String?
         @Option(help: "The checkpoint file. Default: audit_checkpoint_file.") var out: String?
 
         func run() throws {
             let settings = try self.global.settings()
             guard let path = self.key ?? settings.auditKeyFile else { throw CLIError("--key FILE or audit_key_file") }
-            let (key, created) = try Ed25519.PrivateKey.load(path: path, create: true)
-            if created { print("made the checkpoint key \(path) (public \(Hex.encode(key.publicKey.rawRepresentation)))") }
+            let suite = CipherSuite(name: settings.cipherSuite) ?? .aes256gcm
+            let (key, created) = try Signer.load(path: path, create: true, algorithm: suite == .sm4ctrHMACSM3 ? .sm2 : .ed25519)
+            if created { print("made the checkpoint key \(path) (public \(key.verifier))") }
             let db = try PGConnection(settings.postgresURL)
             defer { db.close() }
             guard let c = try db.transaction({ try AuditLog(db: db).checkpoint(key: key) }) else { print("the chain is empty"); return }

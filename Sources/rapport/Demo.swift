@@ -35,7 +35,7 @@ struct Demo: ParsableCommand {
         let conn = try AMQPConnection(configuration: amqp)
         defer { conn.close() }
         try conn.enableConfirms()
-        var publishers: [String: (conn: AMQPConnection, key: (id: String, key: Ed25519.PrivateKey)?)] = [:]
+        var publishers: [String: (conn: AMQPConnection, key: (id: String, key: Signer)?)] = [:]
         defer { for p in publishers.values { p.conn.close() } }
         msgs.shuffle()
         let progress = Progress(label: "publishing")
@@ -63,7 +63,7 @@ struct Demo: ParsableCommand {
 
     /// A connection logged in as `site` by its certificate, and its newest live registered signing key.
     static func publisher(_ site: String, dir: String, amqp: AMQPConnection.Configuration, db: PGConnection) throws
-        -> (conn: AMQPConnection, key: (id: String, key: Ed25519.PrivateKey)?) {
+        -> (conn: AMQPConnection, key: (id: String, key: Signer)?) {
         guard var tls = amqp.tls else { throw CLIError("--as-sources needs an amqps:// broker URL (TLS with client certificates)") }
         tls.certificatePath = "\(dir)/\(site).crt"
         tls.keyPath = "\(dir)/\(site).key"
@@ -74,12 +74,12 @@ struct Demo: ParsableCommand {
         c.connectionName = "rapport-demo-\(site)"
         let conn = try AMQPConnection(configuration: c)
         try conn.enableConfirms()
-        guard let key = try? Ed25519.PrivateKey.load(path: "\(dir)/\(site).signing.key", create: false).key else { return (conn, nil) }
+        guard let key = try? Signer.load(path: "\(dir)/\(site).signing.key", create: false).signer else { return (conn, nil) }
         guard let id: String = try db.query(
             """
             select key_id from signing_keys where source = $1 and public_key = decode($2, 'hex') and revoked_at is null
               and (retires_at is null or retires_at > now()) order by valid_from desc limit 1
-            """, [site, Hex.encode(key.publicKey.rawRepresentation)]).first?.decode("key_id") else {
+            """, [site, Hex.encode(key.verifier.bytes)]).first?.decode("key_id") else {
             throw CLIError("\(dir)/\(site).signing.key is not a live registered key of \(site) (rapport source add \(site) --key-out …)")
         }
         return (conn, (id, key))

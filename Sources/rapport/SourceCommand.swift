@@ -15,17 +15,20 @@ struct SourceCommand: ParsableCommand {
     /// Where a new key comes from: an upstream's own public key, or one made here with its private half
     /// written to a file for the upstream.
     struct KeyOptions: ParsableArguments {
-        @Option(help: "The upstream's Ed25519 public key, 64 hex digits (it keeps the private key).") var publicKey: String?
-        @Option(help: "Make a key pair here and write the private key (hex seed, mode 0600) to this file; a file already there is used as it is.") var keyOut: String?
+        @Option(help: "The upstream's public key: Ed25519 as 64 hex digits (or ed25519:HEX), SM2 as sm2:HEX of its DER (it keeps the private key).")
+        var publicKey: String?
+        @Option(help: "Make a key pair here and write the private key (Ed25519 hex seed or SM2 PEM, mode 0600) to this file; a file already there is used as it is.")
+        var keyOut: String?
+        @Option(help: "The algorithm of a key made with --key-out: ed25519 or sm2 (the 国密 suite).") var algorithm = "ed25519"
 
-        func key() throws -> Ed25519.PublicKey? {
-            if let hex = self.publicKey {
-                guard let raw = Hex.decode(hex) else { throw CLIError("--public-key: not hex") }
-                do { return try Ed25519.PublicKey(rawRepresentation: raw) } catch { throw CLIError("--public-key: \(error)") }
+        func key() throws -> Verifier? {
+            if let text = self.publicKey {
+                do { return try Verifier(text: text) } catch { throw CLIError("--public-key: \(error)") }
             }
             guard let path = self.keyOut else { return nil }
+            guard let algorithm = Signer.Algorithm(rawValue: self.algorithm) else { throw CLIError("--algorithm: ed25519 or sm2") }
             // Never overwrite a key: a file already there is the key to register (running the set-up again is safe).
-            do { return try Ed25519.PrivateKey.load(path: path, create: true).key.publicKey } catch { throw CLIError("--key-out: \(error)") }
+            do { return try Signer.load(path: path, create: true, algorithm: algorithm).signer.verifier } catch { throw CLIError("--key-out: \(error)") }
         }
     }
 
@@ -92,7 +95,7 @@ struct SourceCommand: ParsableCommand {
                 for k in e.keys {
                     let state = k.revokedAt.map { $0 <= now } == true ? "revoked \(ISO8601.string(k.revokedAt!))"
                         : k.retiresAt.map { "\($0 <= now ? "retired" : "retires") \(ISO8601.string($0))" } ?? "active"
-                    print("  \(k.keyID)\t\(state)\tpublic \(Hex.encode(k.publicKey.rawRepresentation))")
+                    print("  \(k.keyID)\t\(state)\tpublic \(k.publicKey)")
                 }
             }
         }

@@ -77,20 +77,20 @@ struct AuditIntegrationTests {
         _ = try Self.seeded(env, db)
         let key = Ed25519.PrivateKey()
         let log = AuditLog(db: db)
-        let first = try #require(try db.transaction { try log.checkpoint(key: key) })
+        let first = try #require(try db.transaction { try log.checkpoint(key: .ed25519(key)) })
         #expect(first.seq == 5)
-        #expect(try db.transaction { try log.checkpoint(key: key, since: 5) } == nil)  // nothing new: no checkpoint
+        #expect(try db.transaction { try log.checkpoint(key: .ed25519(key), since: 5) } == nil)  // nothing new: no checkpoint
         #expect(try env.count("select count(*)::int8 as n from outbox where routing_key = 'audit.checkpoint'") == 1)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(env.name)-checkpoints.jsonl").path
         defer { try? FileManager.default.removeItem(atPath: file) }
         try AuditCheckpointer.append(first, to: file)
-        #expect(try log.verify(checkpoints: try AuditCheckpointer.read(file), key: key.publicKey) == nil)
-        #expect(try log.verify(checkpoints: try AuditCheckpointer.read(file), key: Ed25519.PrivateKey().publicKey)?.seq == 5)
+        #expect(try log.verify(checkpoints: try AuditCheckpointer.read(file), key: .ed25519(key.publicKey)) == nil)
+        #expect(try log.verify(checkpoints: try AuditCheckpointer.read(file), key: .ed25519(Ed25519.PrivateKey().publicKey))?.seq == 5)
 
         try db.execute("alter table audit_log disable trigger audit_log_append_only")
         try db.execute("delete from audit_log where seq >= 4")
         #expect(try log.verify().break == nil)  // on its own the shortened chain holds…
-        let b = try #require(try log.verify(checkpoints: try AuditCheckpointer.read(file), key: key.publicKey))
+        let b = try #require(try log.verify(checkpoints: try AuditCheckpointer.read(file), key: .ed25519(key.publicKey)))
         #expect(b.seq == 4 && b.reason.contains("cut off"), "\(b)")  // …the checkpoint does not
     }
 }

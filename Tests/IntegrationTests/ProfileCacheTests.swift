@@ -36,4 +36,16 @@ struct ProfileCacheTests {
         #expect(cache.stats.hits == 1 && cache.stats.misses == 1)
         #expect(cache.stats.hitRate == 0.5)
     }
+
+    @Test func anErasedLeadsEntriesGoAndTheirBytesWithThem() {
+        let cache = ProfileCache()
+        let (gone, kept) = (UUID(), UUID())
+        cache.store(id: gone, touchCount: 1, profile: Self.profile(1), recent: [])
+        cache.store(id: kept, touchCount: 1, profile: Self.profile(2), recent: [])
+        let before = cache.stats.bytes
+        cache.remove([gone])
+        #expect(cache.entry(id: gone, touchCount: 1) == nil)
+        #expect(cache.entry(id: kept, touchCount: 1) != nil)
+        #expect(cache.stats.entries == 1 && cache.stats.bytes < before && cache.stats.bytes > 0)
+    }
 }

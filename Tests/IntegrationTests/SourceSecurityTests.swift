@@ -189,11 +189,14 @@ struct SourceSecurityIntegrationTests {
         #expect(throws: SourceRegistryError.self) { try registry.rotate("nobody", publicKey: second.publicKey, overlap: 0) }
         #expect(throws: SourceRegistryError.self) { try registry.revoke(keyID: "no-such-key") }
         #expect(throws: SourceRegistryError.self) { try registry.add("bad.name", mustSign: false, publicKey: nil) }
+        // A move to the 国密 suite: the next key is SM2; the Ed25519 ones still verify for their overlap.
+        let gm = SM2.PrivateKey()
+        let gmID = try registry.rotate("partner-portal", publicKey: .sm2(gm.publicKey), overlap: 600, now: t0.addingTimeInterval(120))
 
         // What the worker checks with: the old key inside the overlap, not after.
         let policy = SourcePolicyCache(verifier: SignatureVerifier(window: 900))
         let snapshot = try policy.policy(db)
-        func verdict(_ key: Ed25519.PrivateKey, _ id: String, at t: Date) -> String {
+        func verdict(_ key: Signer, _ id: String, at t: Date) -> String {
             var env = RapportDecoding.InboundEnvelope(exchange: "rapport.inbound", routingKey: "inbound.webform.partner-portal", messageID: "m",
                                                       appID: nil, contentType: "application/json", body: Array("{}".utf8))
             let m = InboundMessage(routingKey: env.routingKey, body: env.body,
@@ -206,8 +209,13 @@ struct SourceSecurityIntegrationTests {
             case .failure(let r): return r.code.rawValue
             }
         }
-        #expect(verdict(first, oldID, at: t0.addingTimeInterval(300)) == "ok")
-        #expect(verdict(second, newID, at: t0.addingTimeInterval(300)) == "ok")
-        #expect(verdict(first, oldID, at: t0.addingTimeInterval(2000)) == "revoked_key")
+        #expect(verdict(.ed25519(first), oldID, at: t0.addingTimeInterval(300)) == "ok")
+        #expect(verdict(.ed25519(second), newID, at: t0.addingTimeInterval(300)) == "ok")
+        #expect(verdict(.ed25519(first), oldID, at: t0.addingTimeInterval(2000)) == "revoked_key")
+        #expect(verdict(.sm2(gm), gmID, at: t0.addingTimeInterval(300)) == "ok")
+        #expect(verdict(.sm2(gm), gmID, at: t0.addingTimeInterval(2000)) == "ok")
+        #expect(verdict(.ed25519(second), gmID, at: t0.addingTimeInterval(300)) == "bad_signature")
+        #expect(verdict(.sm2(gm), newID, at: t0.addingTimeInterval(300)) == "bad_signature")
+        #expect(try registry.key(gmID)?.publicKey == .sm2(gm.publicKey))
     }
 }

@@ -57,14 +57,30 @@ struct AuditChainTests {
 
     @Test func aCheckpointVerifiesAndSurvivesItsFileForm() throws {
         let key = Ed25519.PrivateKey()
-        let c = AuditChain.Checkpoint.sign(seq: 7, hash: String(repeating: "a", count: 64), now: Date(timeIntervalSince1970: 1_790_000_000), key: key)
-        #expect(c.isValid(under: key.publicKey))
-        #expect(!c.isValid(under: Ed25519.PrivateKey().publicKey))
+        let c = AuditChain.Checkpoint.sign(seq: 7, hash: String(repeating: "a", count: 64), now: Date(timeIntervalSince1970: 1_790_000_000), key: .ed25519(key))
+        #expect(c.isValid(under: .ed25519(key.publicKey)))
+        #expect(!c.isValid(under: .ed25519(Ed25519.PrivateKey().publicKey)))
         let back = try #require(AuditChain.Checkpoint(jsonLine: c.jsonLine))
-        #expect(back == c && back.isValid(under: key.publicKey))
+        #expect(back == c && back.isValid(under: .ed25519(key.publicKey)))
         var moved = c
         moved.seq = 6
-        #expect(!moved.isValid(under: key.publicKey))
+        #expect(!moved.isValid(under: .ed25519(key.publicKey)))
         #expect(AuditChain.Checkpoint(jsonLine: "{}") == nil)
+    }
+
+    @Test func anSM2CheckpointVerifiesUnderItsKeyOnlyAndNamesItsAlgorithm() throws {
+        let sm2 = SM2.PrivateKey(), ed = Ed25519.PrivateKey()
+        let c = AuditChain.Checkpoint.sign(seq: 9, hash: String(repeating: "b", count: 64), now: Date(timeIntervalSince1970: 1_790_000_000), key: .sm2(sm2))
+        #expect(c.signature.hasPrefix("sm2:"))
+        #expect(c.isValid(under: .sm2(sm2.publicKey)))
+        #expect(!c.isValid(under: .sm2(SM2.PrivateKey().publicKey)))
+        // An Ed25519 key never accepts an SM2 signature, nor the other way round: both read side by side.
+        #expect(!c.isValid(under: .ed25519(ed.publicKey)))
+        let e = AuditChain.Checkpoint.sign(seq: 9, hash: c.hash, now: Date(timeIntervalSince1970: 1_790_000_000), key: .ed25519(ed))
+        #expect(!e.isValid(under: .sm2(sm2.publicKey)) && e.isValid(under: .ed25519(ed.publicKey)))
+        // The public key's text form (what `audit verify --public-key` takes) round-trips.
+        #expect(try Verifier(text: Signer.sm2(sm2).verifier.description) == .sm2(sm2.publicKey))
+        #expect(try Verifier(text: Hex.encode(ed.publicKey.rawRepresentation)) == .ed25519(ed.publicKey))
+        #expect(throws: CryptoError.self) { try Verifier(text: "rsa:00") }
     }
 }

@@ -95,4 +95,25 @@ struct MessageSignatureTests {
         #expect(Self.signed(messageID: "m-1\nx").canonical == nil)
         #expect(MessageSignature.sign(Self.signed(messageID: "m-1\nx"), with: try Self.key()) == nil)
     }
+
+    @Test func anSM2KeyVerifiesItsOwnSignaturesAndNoOtherAlgorithms() throws {
+        let sm2 = SM2.PrivateKey()
+        let k = SigningKey(keyID: "site-a-gm", source: "site-a", publicKey: .sm2(sm2.publicKey), validFrom: .distantPast)
+        let keys: (String) -> SigningKey? = { $0 == k.keyID ? k : nil }
+        let m = Self.signed(keyID: "site-a-gm")
+        let header = try #require(MessageSignature.sign(m, with: .sm2(sm2)))
+        #expect(header.hasPrefix("sm2:"))
+        // The algorithm is part of what is signed, not only of the header.
+        #expect(m.canonical(.sm2) != m.canonical(.ed25519))
+        let good = [MessageSignature.signatureHeader: header, MessageSignature.keyIDHeader: m.keyID,
+                    MessageSignature.signedAtHeader: String(m.signedAtMillis)]
+        guard case .success = try Self.check(headers: good, m, keys: keys) else { Issue.record("an SM2 signature must verify"); return }
+        var ed = good
+        ed[MessageSignature.signatureHeader] = MessageSignature.sign(m, with: try Self.key())
+        #expect(Self.code(try Self.check(headers: ed, m, keys: keys)) == "bad_signature")
+        var relabelled = good
+        relabelled[MessageSignature.signatureHeader] = "ed25519:" + header.dropFirst(4)
+        #expect(Self.code(try Self.check(headers: relabelled, m, keys: keys)) == "bad_signature")
+        #expect(Self.code(try Self.check(headers: good, Self.signed(Array("{}".utf8), keyID: "site-a-gm"), keys: keys)) == "bad_signature")
+    }
 }

@@ -67,10 +67,10 @@ struct Publish: ParsableCommand {
             if firstReturn == nil, let m = r.returned.first { firstReturn = "\(m.replyCode) \(m.replyText) \(m.routingKey)" }
         }
 
-        var signer: Ed25519.PrivateKey?
+        var signer: Signer?
         if let path = self.signKey {
             guard self.asSource != nil, self.keyID != nil else { throw BenchError("--sign-key needs --as-source and --key-id") }
-            signer = try Ed25519.PrivateKey.load(path: path, create: false).key
+            signer = try Signer.load(path: path, create: false).signer
         }
         var signCPU = 0.0
         func sign(_ k: Int, routingKey: String, at now: Double) -> AMQPTable {

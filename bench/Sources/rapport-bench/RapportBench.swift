@@ -14,7 +14,7 @@ struct RapportBench: ParsableCommand {
         commandName: "rapport-bench",
         abstract: "Ingest benchmark steps: publish web forms, wait for the ledger, compute latency and batch figures.",
         discussion: "Run `bench/ingest` for the whole benchmark; these are its building blocks.",
-        subcommands: [Publish.self, Wait.self, Latency.self, Batches.self, Profile.self, Match.self, Resolve.self, Claims.self, SearchBench.self, VerifyBench.self])
+        subcommands: [Publish.self, Wait.self, Latency.self, Batches.self, Profile.self, Match.self, Resolve.self, Claims.self, SearchBench.self, VerifyBench.self, LookupBench.self])
 }
 
 /// Where the bench's broker and database are; defaults match `bench/ingest`.

@@ -1,0 +1,1 @@
+alter table signing_keys drop column algorithm;
