@@ -15,6 +15,8 @@ public struct BlindIndex: Sendable, Equatable {
     static let kept = 16
 
     private let fieldKeys: [String: [UInt8]]?
+    /// The same keys made ready for HMAC (see ``HMACKey``).
+    private let macs: [String: HMACKey]
     private let root: [UInt8]
     public let digest: Digest
     /// The `index_keys` version this index writes (0 for plain).
@@ -22,6 +24,7 @@ public struct BlindIndex: Sendable, Equatable {
 
     private init(fieldKeys: [String: [UInt8]]?, root: [UInt8] = [], digest: Digest, version: Int) {
         self.fieldKeys = fieldKeys
+        self.macs = (fieldKeys ?? [:]).mapValues { HMACKey(digest, key: $0) }
         self.root = root
         self.digest = digest
         self.version = version
@@ -46,8 +49,9 @@ public struct BlindIndex: Sendable, Equatable {
     public func callAsFunction(_ key: String) -> String {
         guard let keys = self.fieldKeys, let colon = key.firstIndex(of: ":") else { return key }
         let field = String(key[..<colon])
-        let fieldKey = keys[field] ?? Self.derive(self.root, digest: self.digest, field: field)
-        let mac = self.digest.hmac(key: fieldKey, message: Array(key[key.index(after: colon)...].utf8))
+        let value = Array(key[key.index(after: colon)...].utf8)
+        let mac = self.macs[field]?.mac(value)
+            ?? self.digest.hmac(key: keys[field] ?? Self.derive(self.root, digest: self.digest, field: field), message: value)
         return field + ":" + Hex.encode(Array(mac.prefix(Self.kept)))
     }
 

@@ -1,4 +1,5 @@
 import CLibCrypto
+import Foundation
 
 /// A named hash function for digests, HMAC and HKDF: SHA-256 (the default suite) or SM3 (GB/T 32905, the
 /// 国密 suite). One libcrypto call each; nothing is computed here.
@@ -49,6 +50,37 @@ public enum Digest: String, Sendable, CaseIterable {
             && EVP_PKEY_derive(ctx, &out, &outLength) == 1
         precondition(ok && outLength == length, "HKDF(\(self.rawValue)) failed")
         return out
+    }
+}
+
+/// An HMAC key made ready once, for many short messages (blind indexes): OpenSSL 3's one-shot `HMAC()`
+/// looks the algorithm up on every call (~5 µs); here each MAC copies the keyed context instead.
+public final class HMACKey: @unchecked Sendable {
+    // Only ever copied (EVP_MAC_CTX_dup reads it), never updated, so threads may share it.
+    private let keyed: OpaquePointer
+
+    public init(_ digest: Digest, key: [UInt8]) {
+        let mac = EVP_MAC_fetch(nil, "HMAC", nil)!
+        defer { EVP_MAC_free(mac) }
+        self.keyed = EVP_MAC_CTX_new(mac)!
+        let name = strdup(digest == .sha256 ? "SHA256" : "SM3")!, param = strdup("digest")!
+        defer { free(name); free(param) }
+        let params = [OSSL_PARAM_construct_utf8_string(param, name, 0), OSSL_PARAM_construct_end()]
+        let ok = key.withUnsafeBufferPointer { k in params.withUnsafeBufferPointer { EVP_MAC_init(self.keyed, k.baseAddress, k.count, $0.baseAddress) } }
+        precondition(ok == 1, "EVP_MAC_init(HMAC-\(digest.rawValue)) failed")
+    }
+
+    deinit { EVP_MAC_CTX_free(self.keyed) }
+
+    public func mac(_ message: [UInt8]) -> [UInt8] {
+        let ctx = EVP_MAC_CTX_dup(self.keyed)!
+        defer { EVP_MAC_CTX_free(ctx) }
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length = 0
+        let ok = message.withUnsafeBufferPointer { EVP_MAC_update(ctx, $0.baseAddress, $0.count) } == 1
+            && EVP_MAC_final(ctx, &out, &length, out.count) == 1
+        precondition(ok, "HMAC failed")
+        return Array(out.prefix(length))
     }
 }
 

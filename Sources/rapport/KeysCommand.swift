@@ -10,6 +10,17 @@ struct KeysCommand: ParsableCommand {
         commandName: "keys", abstract: "Envelope encryption: make the KEK file, show key status, rotate the KEK, rebuild the blind indexes, destroy every key.",
         subcommands: [Init.self, Status.self, Rotate.self, Reindex.self, Destroy.self])
 
+    /// The settings' keyring, checked against the database, and the connection (the caller closes it).
+    static func attached(_ settings: RapportSettings) throws -> (Keyring, PGConnection) {
+        guard let keyring = try settings.keyring() else { throw CLIError("encryption is off") }
+        let db = try PGConnection(settings.postgresURL)
+        do { try keyring.attach(db: db) } catch {
+            db.close()
+            throw error
+        }
+        return (keyring, db)
+    }
+
     /// The KEK file the settings name, or an error saying how to name one.
     static func kekFile(_ settings: RapportSettings) throws -> String {
         guard let f = settings.kekFile else { throw CLIError("no kek_file in the settings (RAPPORT_KEK_FILE)") }
@@ -44,10 +55,8 @@ struct KeysCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         func run() throws {
             let settings = try self.global.settings()
-            guard let keyring = try settings.keyring() else { throw CLIError("encryption is off") }
-            let db = try PGConnection(settings.postgresURL)
+            let (keyring, db) = try KeysCommand.attached(settings)
             defer { db.close() }
-            try keyring.attach(db: db)
             for s in try KeyAdmin(db: db, keyring: keyring).status() {
                 let state = s.current ? "current" : s.retired ? "retired" : "old"
                 print("\(s.kek)  \(state)  \(s.dataKeys) data keys  \(keyring.kek(s.kek) == nil ? "NOT in the KEK file" : "in the KEK file")")
@@ -69,10 +78,8 @@ struct KeysCommand: ParsableCommand {
         func run() throws {
             let settings = try self.global.settings()
             let path = try KeysCommand.kekFile(settings)
-            guard let keyring = try settings.keyring() else { throw CLIError("encryption is off") }
-            let db = try PGConnection(settings.postgresURL)
+            let (keyring, db) = try KeysCommand.attached(settings)
             defer { db.close() }
-            try keyring.attach(db: db)
             let admin = KeyAdmin(db: db, keyring: keyring)
             let status = try admin.status()
             // Resume: the database already names a KEK of the file as current and old ones still wrap keys.
@@ -105,10 +112,8 @@ struct KeysCommand: ParsableCommand {
 
         func run() throws {
             let settings = try self.global.settings()
-            guard let keyring = try settings.keyring() else { throw CLIError("encryption is off") }
-            let db = try PGConnection(settings.postgresURL)
+            let (keyring, db) = try KeysCommand.attached(settings)
             defer { db.close() }
-            try keyring.attach(db: db)
             let r = try KeyAdmin(db: db, keyring: keyring).reindex(actor: cliActor) { FileHandle.standardError.write(Data("  \($0)\n".utf8)) }
             for table in r.translated.keys.sorted() {
                 print("\(table): \(r.translated[table]!) keys re-indexed, \(r.orphans[table] ?? 0) orphans removed")

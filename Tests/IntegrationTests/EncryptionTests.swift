@@ -88,6 +88,10 @@ struct EncryptionIntegrationTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rapport-erase-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let before = try Backup.dump(env.settings.postgresURL, into: dir)
+        // Search finds the person before the erase (the indexer's work, done here).
+        _ = try LeadSearchIndex(db: db).refresh()
+        let search = { try SearchEngine(db: db).search(SearchQuery(entity: .leads, text: person.name)).hits.map(\.id) }
+        #expect(try search().contains(lead))
 
         let r = try Erasure(db: db).erase(.lead, lead, actor: "test-admin")
         try EraseLog.append(eraseID: r.eraseID, kind: .lead, subject: lead, path: env.settings.eraseLogFile!)
@@ -100,6 +104,8 @@ struct EncryptionIntegrationTests {
         #expect(try env.count("select count(*)::int8 as n from leads where id = $1 and name is null and phone is null and status = 'erased'", [lead]) == 1)
         #expect(try env.count("select count(*)::int8 as n from lead_identities where lead_id = $1", [lead]) == 0)
         #expect(try env.count("select count(*)::int8 as n from lead_keys where lead_id = $1", [lead]) == 0)
+        _ = try LeadSearchIndex(db: db).refresh()
+        #expect(try !search().contains(lead))
         #expect(try Self.plaintext(person.name, in: ["leads", "inbound_ledger", "lead_identities", "lead_keys", "outbox", "audit_log", "erasures"], db: db) == [])
         #expect(try Self.plaintext(person.phone, in: ["leads", "inbound_ledger", "lead_identities", "lead_keys", "outbox", "audit_log", "erasures"], db: db) == [])
         #expect(try env.count("select count(*)::int8 as n from erasures where erase_id = $1 and actor = 'test-admin'", [r.eraseID]) == 1)

@@ -32,6 +32,21 @@ struct RapportSettingsTests {
         #expect(s.prefetch == RapportSettings().prefetch)
     }
 
+    @Test func encryptionIsOnByDefaultAndNeedsAKEKFile() throws {
+        #expect(RapportSettings().encryption)
+        // On without a key file is a configuration error naming what to set, not a plaintext fallback.
+        #expect { try RapportSettings().keyring() } throws: { "\($0)".contains("RAPPORT_KEK_FILE") }
+        let off = RapportSettings().overridden(by: ["RAPPORT_ENCRYPTION": "off"])
+        #expect(!off.encryption)
+        #expect(try off.keyring() == nil)
+        let s = RapportSettings().overridden(by: ["RAPPORT_KEK_FILE": "/etc/rapport/keys/rapport.kek", "RAPPORT_CIPHER_SUITE": "sm4-ctr-hmac-sm3"])
+        #expect(s.kekFile == "/etc/rapport/keys/rapport.kek" && s.cipherSuite == "sm4-ctr-hmac-sm3")
+        #expect(s.eraseLogFile == "/etc/rapport/keys/rapport.kek.erased")
+        #expect { try RapportSettings().overridden(by: ["RAPPORT_KEK_FILE": "/x", "RAPPORT_CIPHER_SUITE": "rot13"]).keyring() } throws: {
+            "\($0)".contains("rot13")
+        }
+    }
+
     @Test func eachServiceGetsItsOwnConfiguration() throws {
         var s = RapportSettings()
         s.amqpURL = "amqp://app:secret@mq.example:5672/crm"

@@ -59,4 +59,16 @@ struct CipherSuiteTests {
         #expect(try SM2.PublicKey(der: key.publicKey.der).isValidSignature(reloaded.signature(for: message), for: message))
         #expect(throws: CryptoError.self) { try SM2.PublicKey(der: [1, 2, 3]) }
     }
+
+    @Test func aReadyHMACKeyGivesTheOneShotHMACAndRFC4231() {
+        // RFC 4231 test case 2: key "Jefe", "what do ya want for nothing?".
+        let key = Array("Jefe".utf8), message = Array("what do ya want for nothing?".utf8)
+        #expect(Hex.encode(HMACKey(.sha256, key: key).mac(message)) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        for digest in Digest.allCases {
+            let ready = HMACKey(digest, key: Array(repeating: 9, count: 32))
+            for m in ["", "phone:+8613812345678", String(repeating: "长", count: 100)] {
+                #expect(ready.mac(Array(m.utf8)) == digest.hmac(key: Array(repeating: 9, count: 32), message: Array(m.utf8)))
+            }
+        }
+    }
 }
