@@ -30,7 +30,12 @@ struct Demo: ParsableCommand {
         var msgs = DemoData.webForms(people: self.people, duplicates: self.duplicates, malformed: self.malformed, run: self.runID)
         let db = try PGConnection(settings.postgresURL)
         defer { db.close() }
-        if self.customers > 0 { try DemoData.seedCustomers(self.customers, run: self.runID, db: db, keyring: settings.keyring()) }
+        if self.customers > 0 {
+            // Their keys are written blind under the database's index, as the workers write them.
+            let keyring = try settings.keyring()
+            try keyring?.attach(db: db)
+            try DemoData.seedCustomers(self.customers, run: self.runID, db: db, keyring: keyring)
+        }
         let amqp = try settings.amqpConfiguration(name: "rapport-demo")
         let conn = try AMQPConnection(configuration: amqp)
         defer { conn.close() }

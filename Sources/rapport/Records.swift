@@ -17,7 +17,9 @@ private var recordActor: String { ProcessInfo.processInfo.environment["USER"].ma
 private func execute(_ global: GlobalOptions, _ command: RecordCommand) throws -> JSONValue {
     let db = try global.database()
     defer { db.close() }
+    // Identity keys are written blind under the database's index, as the workers write them.
     let keyring = try global.settings().keyring()
+    try keyring?.attach(db: db)
     return try db.transaction { try RecordCommandHandler.execute(command, actor: recordActor, db: db, keyring: keyring) }
 }
 
