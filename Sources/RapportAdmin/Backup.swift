@@ -102,6 +102,11 @@ public enum Backup {
         let pending = status.filter { $0.appliedAt == nil }
         let willChange = down.map { $0 > 0 && status.contains { $0.appliedAt != nil } } ?? !pending.isEmpty
         guard willChange else { return (nil, []) }
+        // The workers' role (rapport_app) may not change the schema: say so, rather than fail in pg_dump.
+        let user: String = try db.query("select current_user::text as u").first!.decode("u")
+        guard try db.query("select has_schema_privilege('public', 'CREATE') as ok").first!.decode("ok", as: Bool.self) else {
+            throw Failure(.notOwner, "the schema has \(pending.count) migration(s) to apply and \(user) may not change it: run `rapport migrate` as the owner role first")
+        }
         let backup: URL
         switch plan {
         case .takeInto(let dir):
@@ -139,4 +144,6 @@ extension ErrorCode where Owner == Backup.Failure {
     public static let toolMissing = Self("tool_missing")
     /// pg_dump or pg_restore failed.
     public static let toolFailed = Self("tool_failed")
+    /// The schema must change and this role may not change it (the workers' role: migrate as the owner).
+    public static let notOwner = Self("not_owner")
 }

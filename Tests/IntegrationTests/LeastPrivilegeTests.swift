@@ -1,5 +1,6 @@
 import Foundation
 import RapportCore
+import RapportAdmin
 import RapportPostgres
 import RapportServices
 import RapportStore
@@ -36,6 +37,14 @@ struct LeastPrivilegeIntegrationTests {
                     "update key_encryption_keys set current = true"] {
             #expect("\(sql) is refused for lack of privilege") { try db.execute(sql) } throws: { ($0 as? PGError)?.sqlState == "42501" }
         }
+
+        // Nothing to migrate: the check passes. With a migration to apply, it says who must run it.
+        #expect(try Backup.migrateSafely(url.string!, plan: .takeInto(FileManager.default.temporaryDirectory)).changed.isEmpty)
+        try admin.execute("update rapport_schema_migrations set version = -20 where version = 20")  // 20 looks pending
+        #expect { try Backup.migrateSafely(url.string!, plan: .takeInto(FileManager.default.temporaryDirectory)) } throws: {
+            ($0 as? Backup.Failure)?.code == .notOwner && "\($0)".contains("as the owner")
+        }
+        try admin.execute("update rapport_schema_migrations set version = 20 where version = -20")
 
         // The workers run as it: ingest seals under new data keys, an erase deletes them, the chain grows.
         let worker = try WorkerProcess(env: env, overrides: ["RAPPORT_PG_URL": url.string!], captureLog: true, services: "ingest,commands")
