@@ -47,9 +47,11 @@ public struct BlindIndex: Sendable, Equatable {
 
     /// The stored form of `key` (`field:value`).
     public func callAsFunction(_ key: String) -> String {
-        guard let keys = self.fieldKeys, let colon = key.firstIndex(of: ":") else { return key }
-        let field = String(key[..<colon])
-        let value = Array(key[key.index(after: colon)...].utf8)
+        // On UTF-8 bytes: finding the colon among Characters (grapheme breaking) cost more than the HMAC.
+        let utf8 = Array(key.utf8)
+        guard let keys = self.fieldKeys, let colon = utf8.firstIndex(of: UInt8(ascii: ":")) else { return key }
+        let field = String(decoding: utf8[..<colon], as: UTF8.self)
+        let value = Array(utf8[(colon + 1)...])
         let mac = self.macs[field]?.mac(value)
             ?? self.digest.hmac(key: keys[field] ?? Self.derive(self.root, digest: self.digest, field: field), message: value)
         return field + ":" + Hex.encode(Array(mac.prefix(Self.kept)))

@@ -116,6 +116,8 @@ public struct LeadStore: Sendable {
         var known: [UUID: ProfileCache.Entry]
         /// The blind index its lookups used; a reindex since means planning again.
         var index: BlindIndex
+        /// The stored form of every key it looked up, so the commit does not compute them again.
+        var blinded: [String: String] = [:]
     }
 
     /// Writes a plan, after checking that the leads it changes are as it read them.
@@ -138,7 +140,7 @@ public struct LeadStore: Sendable {
             index = try keyring.currentIndex(db: self.connection)
             guard index == reading.index else { throw Conflict() }
         }
-        try self.write(plan, index: index, now: now)
+        try self.write(plan, index: index, blinded: reading.blinded, now: now)
         guard self.fuzzy else { return plan }
         try Self.recordCommit(plan.leads.values.map { ($0.id, $0.touchCount) }, on: self.connection)
         // Cached only once written; a rolled-back batch leaves entries whose touch counts nothing will ask for.
@@ -325,6 +327,10 @@ public struct LeadStore: Sendable {
         // The database holds keys blind; results are read back to the keys the planner knows.
         let index = try self.index()
         let stored = index.map(identityKeys)
+        var blinded = index.isPlain ? [:] : Dictionary(stored.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
+        let blockingList = Array(blockingKeys)
+        let blockingStored = index(blockingList)
+        if !index.isPlain { for (k, b) in zip(blockingList, blockingStored) { blinded[k] = b } }
 
         // One round trip for what the batch already is: messages seen before, identity keys' owners and
         // customers. (Each query is a network round trip; one record's decision makes only two.)
@@ -366,7 +372,7 @@ public struct LeadStore: Sendable {
                 """,
                 """
                 l.id = any(array(select unnest(ids) from per_key where cardinality(ids) <= $2 union select unnest($3::uuid[])))
-                """, [index(blockingKeys), Self.maxCandidatesPerKey, owners.values.map { $0.uuidString.lowercased() }])
+                """, [blockingStored, Self.maxCandidatesPerKey, owners.values.map { $0.uuidString.lowercased() }])
         }
         let known = self.fuzzy ? try self.matchData(of: candidates) : [:]
         let touchCounts = Dictionary(candidates.map { ($0.id, $0.touchCount) }, uniquingKeysWith: { a, _ in a })
@@ -402,10 +408,11 @@ public struct LeadStore: Sendable {
                 return MatchProfile(lead.personRecord)
             })
         plan.replayed = replayed
-        return Reading(plan: plan, touchCounts: touchCounts, known: known, index: index)
+        return Reading(plan: plan, touchCounts: touchCounts, known: known, index: index, blinded: blinded)
     }
 
-    private func write(_ plan: LeadPlan, index: BlindIndex, now: Date) throws {
+    private func write(_ plan: LeadPlan, index: BlindIndex, blinded: [String: String], now: Date) throws {
+        func stored(_ key: String) -> String { blinded[key] ?? index(key) }
         let db = self.connection
         var ids: [UUID: String] = [:]
         func text(_ id: UUID) -> String {
@@ -530,7 +537,7 @@ public struct LeadStore: Sendable {
         if inserted.count != accepted.count { throw Conflict() }
 
         if !plan.newIdentities.isEmpty {
-            let sorted = plan.newIdentities.map { (key: index($0.key), leadID: $0.leadID) }.sorted { $0.key < $1.key }
+            let sorted = plan.newIdentities.map { (key: stored($0.key), leadID: $0.leadID) }.sorted { $0.key < $1.key }
             let taken = try db.query(
                 """
                 insert into lead_identities (key, lead_id)
@@ -578,7 +585,7 @@ public struct LeadStore: Sendable {
                 """, [updated.finish()])
         }
         if !plan.newBlockingKeys.isEmpty {
-            let sorted = plan.newBlockingKeys.map { (key: index($0.key), leadID: $0.leadID) }.sorted { $0.key < $1.key }
+            let sorted = plan.newBlockingKeys.map { (key: stored($0.key), leadID: $0.leadID) }.sorted { $0.key < $1.key }
             try db.query(
                 """
                 insert into lead_keys (key, lead_id)
