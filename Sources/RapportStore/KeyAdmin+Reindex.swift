@@ -113,8 +113,7 @@ extension KeyAdmin {
         while true {
             let page = try self.db.query(
                 """
-                select lead_id, name, phone, email, company, address, fields->>'birth_date' as birth_date,
-                       fields->>'national_id' as national_id, source, message_id, sealed, sealed_key
+                select \(LedgerSeal.personColumns)
                 from inbound_ledger where lead_id is not null and (source, message_id) > ($1, $2)
                 order by source, message_id limit 5000
                 """, [after.0, after.1])
@@ -122,12 +121,8 @@ extension KeyAdmin {
             after = (try last.decode("source"), try last.decode("message_id"))
             let opened = try LedgerSeal.open(page, keyring: self.keyring, db: self.db)
             for (i, row) in page.enumerated() {
-                let o = opened[i]
-                if o == nil, row["sealed"] != nil { continue }  // erased
-                func value(_ k: String) -> String? { o.map { $0[k]?.stringValue } ?? row[k] }
-                func field(_ k: String) -> String? { o.map { $0["fields"]?.objectValue?[k]?.stringValue } ?? row[k] }
-                try keys(PersonRecord(id: "", name: value("name"), phone: value("phone"), email: value("email"), company: row["company"],
-                                      address: value("address"), birthDate: field("birth_date"), nationalID: field("national_id")))
+                if opened[i] == nil, row["sealed"] != nil { continue }  // erased
+                try keys(LedgerSeal.person(row, opened: opened[i], id: ""))
             }
             rows += page.count
             progress("ledger rows read: \(rows)")

@@ -290,8 +290,7 @@ public struct LeadStore: Sendable {
                 """
                 select lead_id, name, phone, email, company, address, birth_date, national_id, source, message_id,
                        sealed, sealed_key from (
-                    select lead_id, name, phone, email, company, address, fields->>'birth_date' as birth_date,
-                           fields->>'national_id' as national_id, source, message_id, sealed, sealed_key,
+                    select \(LedgerSeal.personColumns),
                            row_number() over (partition by lead_id order by received_at desc) as n
                     from inbound_ledger where lead_id = any($1::uuid[])) t
                 where n <= $2 order by n desc
@@ -299,12 +298,7 @@ public struct LeadStore: Sendable {
             let opened = try LedgerSeal.open(rows, keyring: self.keyring, db: self.connection)
             for (i, row) in rows.enumerated() {
                 let id: UUID = try row.decode("lead_id")
-                let o = opened[i]
-                func value(_ k: String) -> String? { o.map { $0[k]?.stringValue } ?? row[k] }
-                func field(_ k: String) -> String? { o.map { $0["fields"]?.objectValue?[k]?.stringValue } ?? row[k] }
-                out[id]?.recent.append(MatchProfile(PersonRecord(
-                    id: id.uuidString, name: value("name"), phone: value("phone"), email: value("email"), company: row["company"],
-                    address: value("address"), birthDate: field("birth_date"), nationalID: field("national_id"))))
+                out[id]?.recent.append(MatchProfile(LedgerSeal.person(row, opened: opened[i], id: id.uuidString)))
             }
         }
         if let cache = self.profileCache {

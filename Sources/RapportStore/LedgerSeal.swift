@@ -47,4 +47,19 @@ enum LedgerSeal {
         }
         return out
     }
+
+    /// The columns ``person(_:opened:id:)`` reads, after `select` on `inbound_ledger`.
+    static let personColumns = """
+        lead_id, name, phone, email, company, address, fields->>'birth_date' as birth_date,
+        fields->>'national_id' as national_id, source, message_id, sealed, sealed_key
+        """
+
+    /// The person a ledger row describes, as matching compares it: from its opened payload when sealed
+    /// (company stays plain), else from its plaintext columns (``personColumns``).
+    static func person(_ row: PGRow, opened: [String: JSONValue]?, id: String) -> PersonRecord {
+        func value(_ k: String) -> String? { opened.map { $0[k]?.stringValue } ?? row[k] }
+        func field(_ k: String) -> String? { opened.map { $0["fields"]?.objectValue?[k]?.stringValue } ?? row[k] }
+        return PersonRecord(id: id, name: value("name"), phone: value("phone"), email: value("email"), company: row["company"],
+                            address: value("address"), birthDate: field("birth_date"), nationalID: field("national_id"))
+    }
 }
